@@ -1,0 +1,16 @@
+"""stackkit: stacked ensembles for scikit-learn."""
+
+from ._fold_average import FoldAverage
+from .classifier import StackingClassifier
+from .exceptions import FoldFitError, StackkitError, StackkitWarning
+from .regressor import StackingRegressor
+
+__all__ = [
+    "FoldAverage",
+    "FoldFitError",
+    "StackingClassifier",
+    "StackingRegressor",
+    "StackkitError",
+    "StackkitWarning",
+]
+__version__ = "0.1.0"

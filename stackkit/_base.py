@@ -1,0 +1,326 @@
+"""The shared stacking estimator: one algorithm, thin classifier/regressor variants."""
+
+from abc import ABCMeta, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin, clone
+from sklearn.utils import Bunch, _safe_indexing, get_tags
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import _validation as checks
+from ._fold_average import FoldAverage
+from ._oof import Layout, assemble_oof, to_columns
+from ._parallel import run_tasks
+from ._params import StackParamsMixin
+from ._split import SplitPlan
+from ._tasks import make_tasks
+
+
+@dataclass(frozen=True)
+class Target:
+    """The validated target of one fit: values as the base models see them, and its kind."""
+
+    values: np.ndarray
+    kind: str  # binary, multiclass, multilabel, continuous, continuous-multioutput
+    classes: object = None  # classifier: array of labels, or one array per label column
+
+    @property
+    def n_outputs(self):
+        return 1 if self.values.ndim == 1 else self.values.shape[1]
+
+    @property
+    def multi_output(self):
+        return self.kind in ("multilabel", "continuous-multioutput")
+
+
+def _final_has(method):
+    """``available_if`` check: the fitted (or, before fit, the configured) final estimator."""
+
+    def check(self):
+        if hasattr(self, "final_estimator_"):
+            return hasattr(self.final_estimator_, method)
+        final = self.final_estimator
+        return hasattr(self._default_final_estimator() if final is None else final, method)
+
+    return check
+
+
+class BaseStacking(
+    StackParamsMixin, TransformerMixin, MetaEstimatorMixin, BaseEstimator, metaclass=ABCMeta
+):
+    """Out-of-fold stacking. Use :class:`StackingClassifier` or :class:`StackingRegressor`."""
+
+    _required_parameters = ["estimators"]
+    _auto_methods = ("predict",)  # the order in which stack_method="auto" tries methods
+
+    @abstractmethod
+    def __init__(self, estimators, final_estimator=None, *, cv=5, stack_method="auto",
+                 passthrough=False, refit=True, n_jobs=None, verbose=0):
+        self.estimators = estimators
+        self.final_estimator = final_estimator
+        self.cv = cv
+        self.stack_method = stack_method
+        self.passthrough = passthrough
+        self.refit = refit
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    # -- hooks of the subclasses ---------------------------------------------------------
+
+    @abstractmethod
+    def _default_final_estimator(self):
+        """A fresh, unfitted final estimator used when ``final_estimator=None``."""
+
+    @abstractmethod
+    def _prepare_target(self, y):
+        """Validate ``y`` and return a :class:`Target`."""
+
+    @abstractmethod
+    def _multi_output_wrapper(self, estimator):
+        """Wrap an estimator that cannot fit several targets at once."""
+
+    def _check_plan(self, plan, target):
+        """Task-specific checks of the folds before any fitting."""
+
+    # -- fit -----------------------------------------------------------------------------
+
+    def fit(self, X, y, sample_weight=None, groups=None):
+        """Fit the base estimators out-of-fold, then the final estimator on their predictions.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Training data. A pandas DataFrame is passed to the base estimators as it is
+            (column names and categorical dtypes kept).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Passed to every base fit (sliced per fold) and to the final estimator. Every
+            estimator must accept ``sample_weight``; otherwise a ``TypeError`` is raised
+            before any fitting.
+        groups : array-like of shape (n_samples,), default=None
+            Group labels passed to ``cv.split`` (e.g. for ``GroupKFold``).
+
+        Returns
+        -------
+        self : object
+            The fitted stack.
+        """
+        self._fit(X, y, sample_weight, groups)
+        return self
+
+    def fit_transform(self, X, y, sample_weight=None, groups=None):
+        """Fit, then return the out-of-fold meta-features of the training rows.
+
+        Unlike ``fit(X, y).transform(X)``, no row's meta-features come from a model that
+        saw its label, so a stack used as a ``Pipeline`` step never leaks the training
+        labels into the next step. Equals ``oof_`` when ``passthrough=False``; rows no
+        fold tested are NaN.
+
+        Returns
+        -------
+        X_meta : ndarray or DataFrame of shape (n_samples, n_meta_features)
+        """
+        X = self._fit(X, y, sample_weight, groups)
+        return self._final_input(self.oof_, X)
+
+    def _fit(self, X, y, sample_weight, groups):
+        self._forget_fit()
+        X, target, weights = self._validate_fit_input(X, y, sample_weight)
+        named, methods, final = self._validate_estimators(X, target, weights)
+        plan = SplitPlan.from_cv(self.cv, X, target.values, groups, classifier=self._is_clf())
+        self._check_plan(plan, target)
+        layout = Layout.build([n for n, _ in named], methods, target.kind, target.classes,
+                              target.n_outputs)
+        results = run_tasks(make_tasks(named, methods, plan, refit=self.refit), X,
+                            target.values, weights, target_kind=target.kind,
+                            n_jobs=self.n_jobs, verbose=self.verbose)
+        oof = assemble_oof(results, layout, plan)
+        final = self._fit_final(final, self._final_input(oof, X, layout), target, weights,
+                                plan.tested)
+        self._set_fitted(named, methods, results, layout, oof, final, target)
+        return X
+
+    def _forget_fit(self):
+        """Drop the attributes of an earlier fit, so a failed fit never looks fitted."""
+        for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
+            delattr(self, attr)
+
+    def _is_clf(self):
+        return get_tags(self).estimator_type == "classifier"
+
+    def _validate_fit_input(self, X, y, sample_weight):
+        checks.check_flag(self.passthrough, "passthrough")
+        checks.check_flag(self.refit, "refit")
+        checks.check_verbose(self.verbose)
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None"
+            )
+        X = self._validate_X(X, reset=True)
+        target = self._prepare_target(y)
+        if target.values.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"X has {X.shape[0]} rows but y has {target.values.shape[0]}; they must match"
+            )
+        weights = None
+        if sample_weight is not None:
+            weights = checks.validate_sample_weight(sample_weight, X.shape[0])
+        return X, target, weights
+
+    def _validate_X(self, X, *, reset):
+        if isinstance(X, pd.DataFrame):
+            validate_data(self, X, reset=reset, skip_check_array=True)
+            if X.shape[0] == 0 or X.shape[1] == 0:
+                raise ValueError(f"X must have at least one row and one column; got {X.shape}")
+            return X
+        X = validate_data(self, X, reset=reset, accept_sparse=["csr", "csc"],
+                          ensure_all_finite=False, dtype="numeric")
+        return checks.with_int32_indices(X) if sp.issparse(X) else X
+
+    def _validate_estimators(self, X, target, weights):
+        named = checks.validate_estimators(self.estimators, set(self._get_param_names()))
+        if target.multi_output:
+            named = [(name, self._for_multi_output(est)) for name, est in named]
+        final = self._default_final_estimator() if self.final_estimator is None else self.final_estimator
+        checks.validate_final_estimator(final, self._is_clf())
+        if target.multi_output:
+            final = self._for_multi_output(final)
+        methods = checks.resolve_stack_methods(named, self.stack_method, self._auto_methods)
+        if weights is not None:
+            checks.check_sample_weight_support(named, "final_estimator", final)
+        checks.check_missing_values(X, named)
+        return named, methods, final
+
+    def _for_multi_output(self, estimator):
+        if get_tags(estimator).target_tags.multi_output:
+            return estimator
+        return self._multi_output_wrapper(estimator)
+
+    def _fit_final(self, final, meta_input, target, weights, tested):
+        final = clone(final)
+        rows = slice(None) if tested.all() else np.flatnonzero(tested)
+        fit_params = {} if weights is None else {"sample_weight": weights[rows]}
+        final.fit(_safe_indexing(meta_input, rows), target.values[rows], **fit_params)
+        return final
+
+    def _set_fitted(self, named, methods, results, layout, oof, final, target):
+        fitted = [self._fitted_estimator(i, results) for i in range(len(named))]
+        self.estimators_ = fitted
+        self.named_estimators_ = Bunch(**{name: est for (name, _), est in zip(named, fitted)})
+        self.stack_method_ = methods
+        self.layout_ = layout
+        self.oof_ = oof
+        self.final_estimator_ = final
+        if target.classes is not None:
+            self.classes_ = target.classes
+
+    def _fitted_estimator(self, est_index, results):
+        mine = [r for r in results if r.task.est_index == est_index and r.model is not None]
+        if self.refit:
+            return next(r.model for r in mine if r.task.fold is None)
+        return FoldAverage([r.model for r in sorted(mine, key=lambda r: r.task.fold)])
+
+    # -- predict -------------------------------------------------------------------------
+
+    def transform(self, X):
+        """Meta-features of new rows: the base models' predictions (then X if passthrough).
+
+        A pure function of ``X``: with ``refit=True`` the models refit on all rows
+        predict; with ``refit=False`` the mean of the fold models.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        X_meta : ndarray or DataFrame of shape (n_samples, n_meta_features)
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self._final_input(self._base_predictions(X), X)
+
+    def _base_predictions(self, X):
+        blocks = [
+            to_columns(getattr(est, method)(X), method, self.layout_.target_kind)
+            for est, method in zip(self.estimators_, self.stack_method_)
+        ]
+        return np.hstack(blocks)
+
+    def _final_input(self, meta, X, layout=None):
+        if not self.passthrough:
+            return meta
+        layout = layout or self.layout_
+        if isinstance(X, pd.DataFrame):
+            meta_frame = pd.DataFrame(meta, columns=layout.feature_names(), index=X.index)
+            return pd.concat([meta_frame, X], axis=1)
+        if sp.issparse(X):
+            return sp.hstack([sp.csr_matrix(meta), X], format="csr")
+        return np.hstack([meta, X])
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the meta-features: ``<name>__<class>`` per column, then passthrough names.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Names of the input columns, used only with ``passthrough=True``; by default
+            ``feature_names_in_``, or ``x0, x1, ...`` for input without column names.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+        """
+        check_is_fitted(self)
+        names = self.layout_.feature_names()
+        if self.passthrough:
+            names += self._input_feature_names(input_features)
+        return np.asarray(names, dtype=object)
+
+    def _input_feature_names(self, input_features):
+        known = getattr(self, "feature_names_in_", None)
+        if input_features is None:
+            return list(known) if known is not None else [f"x{i}" for i in range(self.n_features_in_)]
+        input_features = list(input_features)
+        if len(input_features) != self.n_features_in_ or (
+            known is not None and input_features != list(known)
+        ):
+            raise ValueError("input_features does not match the columns seen in fit")
+        return input_features
+
+    @available_if(_final_has("predict"))
+    def predict(self, X):
+        """Predict with the final estimator on the meta-features of ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        return self._final_output("predict", X)
+
+    def _final_output(self, method, X):
+        check_is_fitted(self)
+        return getattr(self.final_estimator_, method)(self.transform(X))
+
+    # -- tags ----------------------------------------------------------------------------
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        try:
+            children = checks.validate_estimators(self.estimators, set())
+        except (TypeError, ValueError):
+            return tags
+        child_tags = [get_tags(est) for _, est in children]
+        tags.input_tags.allow_nan = all(t.input_tags.allow_nan for t in child_tags)
+        tags.input_tags.sparse = all(t.input_tags.sparse for t in child_tags)
+        tags.target_tags.multi_output = True
+        return tags

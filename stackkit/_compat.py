@@ -1,0 +1,14 @@
+"""Optional dependencies and library detection, without importing the libraries.
+
+XGBoost, LightGBM and CatBoost are recognised by the module their classes live in
+(as XGBoost's own ``lazy_isinstance``), so detection never imports a library the
+user's code did not import already.
+"""
+
+BOOSTER_LIBRARIES = ("xgboost", "lightgbm", "catboost")
+
+
+def booster_library(estimator):
+    """Return the gradient-boosting library of ``estimator`` (e.g. ``"xgboost"``) or None."""
+    root = type(estimator).__module__.split(".", 1)[0]
+    return root if root in BOOSTER_LIBRARIES else None

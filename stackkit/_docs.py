@@ -1,0 +1,57 @@
+"""Parameter and attribute text shared by the classifier and regressor docstrings."""
+
+PARAMETERS = """\
+    estimators : list of (str, estimator)
+        Base estimators. Names must be unique and free of ``"__"``; an estimator may
+        be ``"drop"`` to leave it out. Every estimator is cloned; the objects given
+        here are never fitted or modified.
+    final_estimator : estimator, default=None
+        Fit on the out-of-fold predictions of the base estimators. ``None`` means
+        {default_final}. ``final_estimator__<param>`` may be set (e.g. in a grid search)
+        even while this is ``None``: the default is then put in its place.
+    cv : int, cross-validation splitter or iterable of (train, test), default=5
+        How the out-of-fold predictions are made. An int means {int_cv}, unshuffled.
+        The folds are drawn once and shared by every base estimator; ``cv`` itself is
+        never modified. Repeated splits (``RepeatedKFold``) average each row's
+        predictions over the repeats; forward-only splits (``TimeSeriesSplit``) leave
+        rows no fold tests out of the final estimator's fit, with a warning.
+    stack_method : {stack_method_values}, default="auto"
+        The base estimators' method whose output becomes the meta-features. "auto" takes
+        the first of {auto_order} an estimator has. A dict ``{{name: method}}`` sets it
+        per estimator ("auto" for names left out).
+    passthrough : bool, default=False
+        If True, the final estimator also sees the original features, after the
+        meta-features (a DataFrame keeps its columns and dtypes).
+    refit : bool, default=True
+        If True, each base estimator is refit on all rows and that model predicts new
+        rows (scikit-learn's semantics). If False, new rows get the mean of the fold
+        models' predictions and no extra fit is made.
+    n_jobs : int, default=None
+        Number of fold tasks run at once, through one joblib ``Parallel`` call over all
+        (estimator x fold) tasks; ``None`` means 1 unless in a
+        ``joblib.parallel_config`` context, ``-1`` means all cores. Boosters and BLAS
+        inside a task get the cores divided by the concurrent tasks, so threads never
+        oversubscribe the machine; an explicit ``n_jobs`` on a base estimator is kept.
+    verbose : int, default=0
+        Verbosity of the fold tasks' progress (joblib's messages)."""
+
+ATTRIBUTES = """\
+    estimators_ : list of estimators
+        The fitted base estimators, without the dropped ones. With ``refit=False``
+        each is a :class:`~stackkit.FoldAverage` of its fold models.
+    named_estimators_ : Bunch
+        The fitted base estimators by name.
+    final_estimator_ : estimator
+        The fitted final estimator. For multi-output targets an estimator without
+        multi-output support is wrapped in {multi_output_wrapper}.
+    stack_method_ : list of str
+        The method used for each base estimator.
+    oof_ : ndarray of shape (n_samples, n_meta_features)
+        Out-of-fold meta-features of the training rows, in the order of ``X``; NaN for
+        rows no fold tested.
+    layout_ : Layout
+        Which meta-feature columns belong to which base estimator.
+    n_features_in_ : int
+        Number of features seen in fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names seen in fit, when ``X`` had string column names."""

@@ -1,0 +1,65 @@
+"""The estimator that stands for a base model when the stack is fit with ``refit=False``."""
+
+import numpy as np
+from scipy import stats
+from sklearn.base import BaseEstimator, is_classifier
+from sklearn.utils.metaestimators import available_if
+
+
+def _first_model_has(method):
+    return lambda self: hasattr(self.estimators[0], method)
+
+
+class FoldAverage(BaseEstimator):
+    """Average of fitted fold models: what ``estimators_`` holds when ``refit=False``.
+
+    Probabilities, decision values and regression predictions are the mean over the
+    fold models; class predictions are the majority vote (ties go to the lowest label).
+
+    Parameters
+    ----------
+    estimators : list of fitted estimators
+        One model per fold (per fold and repeat for repeated splits).
+    """
+
+    def __init__(self, estimators):
+        self.estimators = estimators
+
+    def __sklearn_is_fitted__(self):
+        return True
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "classifier" if is_classifier(self.estimators[0]) else "regressor"
+        return tags
+
+    @property
+    def classes_(self):
+        return self.estimators[0].classes_
+
+    @property
+    def n_features_in_(self):
+        return self.estimators[0].n_features_in_
+
+    @available_if(_first_model_has("predict_proba"))
+    def predict_proba(self, X):
+        """Mean of the fold models' class probabilities."""
+        return _mean([model.predict_proba(X) for model in self.estimators])
+
+    @available_if(_first_model_has("decision_function"))
+    def decision_function(self, X):
+        """Mean of the fold models' decision values."""
+        return _mean([model.decision_function(X) for model in self.estimators])
+
+    def predict(self, X):
+        """Mean prediction (regression) or majority vote (classification)."""
+        predictions = [model.predict(X) for model in self.estimators]
+        if not is_classifier(self.estimators[0]):
+            return _mean(predictions)
+        return stats.mode(np.stack(predictions), axis=0, keepdims=False).mode
+
+
+def _mean(outputs):
+    if isinstance(outputs[0], list):  # multilabel: one array per label
+        return [np.mean(per_label, axis=0) for per_label in zip(*outputs)]
+    return np.mean(outputs, axis=0)

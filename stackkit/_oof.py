@@ -1,0 +1,104 @@
+"""Meta-feature layout: columns per estimator, their names, and OOF assembly."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def to_columns(raw, method, target_kind):
+    """Turn one estimator's raw output into a 2-D float block of meta-feature columns.
+
+    Binary probabilities keep only the positive class (the other column is redundant).
+    Multilabel probabilities given as a list of per-label ``(n, 2)`` arrays keep each
+    label's positive column.
+    """
+    if isinstance(raw, list):
+        return np.column_stack([np.asarray(p)[:, -1] for p in raw]).astype(np.float64)
+    block = np.asarray(raw, dtype=np.float64)
+    if block.ndim == 1:
+        return block.reshape(-1, 1)
+    if method == "predict_proba" and target_kind == "binary":
+        return block[:, 1:]
+    return block
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which meta-feature columns belong to which base estimator.
+
+    Attributes
+    ----------
+    names : tuple of str
+        Base estimator names, in stack order.
+    widths : tuple of int
+        Number of meta-feature columns of each estimator.
+    suffixes : tuple of tuple of str
+        Per estimator, the column suffixes (a class, label or output); empty for a
+        single unnamed column.
+    target_kind : str
+        The target's kind (binary, multiclass, multilabel, continuous, ...), which
+        decides how raw predictions become columns.
+    """
+
+    names: tuple
+    widths: tuple
+    suffixes: tuple
+    target_kind: str
+
+    @classmethod
+    def build(cls, names, methods, target_kind, classes, n_outputs):
+        suffixes = tuple(
+            _suffixes(method, target_kind, classes, n_outputs) for method in methods
+        )
+        widths = tuple(max(len(s), 1) for s in suffixes)
+        return cls(tuple(names), widths, suffixes, target_kind)
+
+    @property
+    def n_columns(self):
+        return sum(self.widths)
+
+    def slices(self):
+        """One ``slice`` of meta-feature columns per estimator."""
+        ends = np.cumsum(self.widths)
+        return [slice(end - width, end) for end, width in zip(ends, self.widths)]
+
+    def feature_names(self):
+        """``<name>__<suffix>`` per column, or ``<name>`` for a single unnamed column."""
+        return [
+            f"{name}__{suffix}" if suffixes else name
+            for name, suffixes in zip(self.names, self.suffixes)
+            for suffix in (suffixes or [None])
+        ]
+
+
+def _suffixes(method, target_kind, classes, n_outputs):
+    if target_kind in ("multilabel", "continuous-multioutput"):
+        return tuple(str(k) for k in range(n_outputs))
+    if method == "predict" or target_kind == "continuous":
+        return ()
+    if target_kind == "binary":
+        return (str(classes[1]),)
+    return tuple(str(c) for c in classes)
+
+
+def assemble_oof(results, layout, plan):
+    """Scatter fold predictions into the OOF matrix, rows in the order of X.
+
+    Rows tested by several folds (repeated splits) get the mean; rows no fold tests
+    (forward-only splits) are NaN.
+    """
+    total = np.zeros((plan.n_rows, layout.n_columns))
+    slices = layout.slices()
+    for result in results:
+        if result.predictions is None:
+            continue
+        block = result.predictions
+        if block.shape[1] != layout.widths[result.task.est_index]:
+            raise ValueError(
+                f"estimator {result.task.name!r} returned {block.shape[1]} columns from "
+                f"{result.task.method} on fold {result.task.fold + 1}, expected "
+                f"{layout.widths[result.task.est_index]}"
+            )
+        total[result.task.test, slices[result.task.est_index]] += block
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / plan.test_counts[:, None]

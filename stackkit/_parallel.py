@@ -1,0 +1,36 @@
+"""Running the task list: one joblib ``Parallel`` call with a per-task thread budget."""
+
+from joblib import cpu_count, effective_n_jobs
+from sklearn.utils.parallel import Parallel, delayed
+
+from ._tasks import run_task
+
+
+def thread_budget(n_jobs, n_tasks):
+    """Threads each task may use so that concurrent tasks never exceed the cores."""
+    concurrent = max(1, min(effective_n_jobs(n_jobs), n_tasks))
+    return max(1, cpu_count() // concurrent)
+
+
+def run_tasks(tasks, X, y, sample_weight, *, target_kind, n_jobs, verbose):
+    """Run every task in one ``Parallel`` call; return their results in task order.
+
+    Results are consumed as they arrive, so the first failing task raises at once
+    (a :class:`~stackkit.exceptions.FoldFitError`) and the remaining ones are cancelled.
+    The backend comes from the caller's ``joblib.parallel_config`` (loky by default;
+    threading, or dask for a cluster).
+    """
+    n_threads = thread_budget(n_jobs, len(tasks))
+    parallel = Parallel(n_jobs=n_jobs, verbose=verbose, return_as="generator_unordered")
+    results = parallel(
+        delayed(_run_indexed)(i, task, X, y, sample_weight, target_kind, n_threads)
+        for i, task in enumerate(tasks)
+    )
+    ordered = [None] * len(tasks)
+    for i, result in results:
+        ordered[i] = result
+    return ordered
+
+
+def _run_indexed(i, task, X, y, sample_weight, target_kind, n_threads):
+    return i, run_task(task, X, y, sample_weight, target_kind, n_threads)

@@ -1,0 +1,43 @@
+"""Nested parameters of a stack: ``<name>__<param>``, ``<name>=...`` and ``final_estimator__*``."""
+
+from sklearn.base import BaseEstimator
+
+
+class StackParamsMixin:
+    """``get_params``/``set_params`` over the ``estimators`` list, as scikit-learn's ensembles.
+
+    Beyond scikit-learn, ``final_estimator__<param>`` also works while
+    ``final_estimator=None``: the default final estimator is put in place first, so a
+    grid over ``final_estimator__C`` needs no explicit final estimator.
+    """
+
+    def get_params(self, deep=True):
+        params = BaseEstimator.get_params(self, deep=deep)
+        if not deep or not _is_pair_list(self.estimators):
+            return params
+        for name, est in self.estimators:
+            params[name] = est
+            if hasattr(est, "get_params"):
+                for key, value in est.get_params(deep=True).items():
+                    params[f"{name}__{key}"] = value
+        return params
+
+    def set_params(self, **params):
+        if "estimators" in params:
+            self.estimators = params.pop("estimators")
+        if "final_estimator" in params:
+            self.final_estimator = params.pop("final_estimator")
+        names = [name for name, _ in self.estimators] if _is_pair_list(self.estimators) else []
+        replaced = {name: params.pop(name) for name in names if name in params}
+        if replaced:
+            self.estimators = [(name, replaced.get(name, est)) for name, est in self.estimators]
+        if self.final_estimator is None and any(k.startswith("final_estimator__") for k in params):
+            self.final_estimator = self._default_final_estimator()
+        return BaseEstimator.set_params(self, **params)
+
+
+def _is_pair_list(estimators):
+    try:
+        return all(isinstance(pair, (tuple, list)) and len(pair) == 2 for pair in estimators)
+    except TypeError:
+        return False

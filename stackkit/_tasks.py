@@ -1,0 +1,124 @@
+"""Task records and the single worker function that runs one of them.
+
+A task is one (estimator x fold) fit, or one full refit of an estimator on all rows.
+The worker gets everything it needs explicitly, never touches the stack, and returns
+plain numpy predictions.
+"""
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.utils import _safe_indexing
+from threadpoolctl import threadpool_limits
+
+from ._compat import booster_library
+from ._oof import to_columns
+from .exceptions import FoldFitError
+
+# Parameter names through which boosters take a thread count; left at None they use
+# every core, which oversubscribes the machine when several tasks run at once.
+THREAD_PARAMS = ("n_jobs", "nthread", "num_threads", "thread_count")
+
+
+@dataclass(frozen=True)
+class Task:
+    """One unit of fold work.
+
+    ``fold`` is the fold number (0-based) or ``None`` for the full refit, in which case
+    ``train`` holds every row and ``test`` is ``None``.
+    """
+
+    est_index: int
+    name: str
+    estimator: object
+    method: str
+    fold: int | None
+    n_folds: int
+    train: np.ndarray
+    test: np.ndarray | None
+    keep_model: bool
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """What a task returns: the predictions on its test rows and, if asked, the model."""
+
+    task: Task
+    model: object
+    predictions: np.ndarray | None
+    fit_time: float
+    predict_time: float
+
+
+def make_tasks(named_estimators, methods, plan, *, refit):
+    """Return the flat task list: full refits first (the longest), then the folds."""
+    tasks = []
+    if refit:
+        every_row = np.arange(plan.n_rows)
+        tasks += [
+            Task(i, name, est, method, None, len(plan.folds), every_row, None, True)
+            for i, ((name, est), method) in enumerate(zip(named_estimators, methods))
+        ]
+    for fold, (train, test) in enumerate(plan.folds):
+        tasks += [
+            Task(i, name, est, method, fold, len(plan.folds), train, test, not refit)
+            for i, ((name, est), method) in enumerate(zip(named_estimators, methods))
+        ]
+    return tasks
+
+
+def run_task(task, X, y, sample_weight, target_kind, n_threads):
+    """Fit a clone of the task's estimator on its training rows and predict its test rows.
+
+    Runs with at most ``n_threads`` threads: thread parameters the user left at ``None``
+    are set to it on the clone (and restored after fitting), and BLAS/OpenMP pools are
+    limited by threadpoolctl.
+    """
+    try:
+        with threadpool_limits(limits=n_threads):
+            return _fit_and_predict(task, X, y, sample_weight, target_kind, n_threads)
+    except Exception as exc:
+        where = "the full refit" if task.fold is None else f"fold {task.fold + 1}/{task.n_folds}"
+        raise FoldFitError(
+            f"estimator {task.name!r} ({type(task.estimator).__name__}) failed on {where} "
+            f"({len(task.train)} training rows): {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _fit_and_predict(task, X, y, sample_weight, target_kind, n_threads):
+    model = clone(task.estimator)
+    user_threads = _set_thread_budget(model, n_threads)
+    fit_params = {}
+    if sample_weight is not None:
+        fit_params["sample_weight"] = sample_weight[task.train]
+    start = time.perf_counter()
+    model.fit(_safe_indexing(X, task.train), _safe_indexing(y, task.train), **fit_params)
+    fit_time = time.perf_counter() - start
+    model.set_params(**user_threads)
+    predictions, predict_time = None, 0.0
+    if task.test is not None:
+        start = time.perf_counter()
+        raw = getattr(model, task.method)(_safe_indexing(X, task.test))
+        predictions = to_columns(raw, task.method, target_kind)
+        predict_time = time.perf_counter() - start
+    return TaskResult(task, model if task.keep_model else None, predictions,
+                      fit_time, predict_time)
+
+
+def _set_thread_budget(model, n_threads):
+    """Give every booster in ``model`` (itself or a pipeline step) ``n_threads`` threads.
+
+    Only thread parameters left at ``None`` are set; an explicit user setting is kept.
+    Returns the changed parameters with their original values, to restore after fit.
+    """
+    params = model.get_params(deep=True)
+    owners = {"": model, **{key: v for key, v in params.items() if hasattr(v, "get_params")}}
+    unset = {}
+    for key, value in params.items():
+        owner, _, leaf = key.rpartition("__")
+        if leaf in THREAD_PARAMS and value is None and booster_library(owners.get(owner)):
+            unset[key] = value
+    model.set_params(**{key: n_threads for key in unset})
+    return unset

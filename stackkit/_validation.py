@@ -1,0 +1,208 @@
+"""Every user-facing check of the stacking estimators and its error text.
+
+All of these run in ``fit`` before any fold work starts.
+"""
+
+import numbers
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import get_tags
+from sklearn.utils.validation import has_fit_parameter
+
+STACK_METHODS = ("predict_proba", "decision_function", "predict")
+
+
+def validate_estimators(estimators, reserved_names):
+    """Return the ``(name, estimator)`` pairs that are not ``"drop"``.
+
+    Raises a ``ValueError`` or ``TypeError`` naming the offending entry for an empty
+    list, a malformed pair, a bad or duplicate name, or an object without ``fit``.
+    """
+    if estimators is None or isinstance(estimators, (str, dict)) or len(estimators) == 0:
+        raise ValueError(
+            "estimators must be a non-empty list of (name, estimator) pairs; "
+            f"got {estimators!r}"
+        )
+    seen = set()
+    for i, pair in enumerate(estimators):
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise ValueError(f"estimators[{i}] must be a (name, estimator) pair; got {pair!r}")
+        name, est = pair
+        _check_name(name, i, seen, reserved_names)
+        seen.add(name)
+        if not (isinstance(est, str) and est == "drop") and not hasattr(est, "fit"):
+            raise TypeError(
+                f"estimator {name!r} must be a scikit-learn estimator (with a fit method) "
+                f"or 'drop'; got {type(est).__name__}: {est!r}"
+            )
+    kept = [(name, est) for name, est in estimators if not _is_drop(est)]
+    if not kept:
+        raise ValueError("all estimators are 'drop'; at least one must be an estimator")
+    return kept
+
+
+def _is_drop(est):
+    return isinstance(est, str) and est == "drop"
+
+
+def _check_name(name, index, seen, reserved_names):
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"estimators[{index}] has an empty or non-string name: {name!r}")
+    if "__" in name:
+        raise ValueError(f"estimator name {name!r} must not contain '__'")
+    if name in seen:
+        raise ValueError(f"estimator name {name!r} is used more than once")
+    if name in reserved_names:
+        raise ValueError(
+            f"estimator name {name!r} clashes with a parameter of the stack; rename it"
+        )
+
+
+def validate_final_estimator(final_estimator, is_classifier_stack):
+    """Check that ``final_estimator`` can be fit and fits the stack's task."""
+    if not hasattr(final_estimator, "fit"):
+        raise TypeError(
+            "final_estimator must be a scikit-learn estimator (with a fit method); "
+            f"got {type(final_estimator).__name__}: {final_estimator!r}"
+        )
+    kind = get_tags(final_estimator).estimator_type
+    expected = "classifier" if is_classifier_stack else "regressor"
+    if kind is not None and kind != expected:
+        raise ValueError(
+            f"final_estimator must be a {expected} for this stack; "
+            f"got {type(final_estimator).__name__}, a {kind}"
+        )
+
+
+def resolve_stack_methods(named_estimators, stack_method, auto_order):
+    """Return the prediction method used for each estimator, in order.
+
+    ``stack_method`` is ``"auto"``, one method name, or a dict ``{name: method}`` (names
+    left out use ``"auto"``). ``"auto"`` takes the first method of ``auto_order`` the
+    estimator has.
+    """
+    names = [name for name, _ in named_estimators]
+    if isinstance(stack_method, dict):
+        unknown = sorted(set(stack_method) - set(names))
+        if unknown:
+            raise ValueError(
+                f"stack_method names unknown estimators {unknown}; known: {names}"
+            )
+        requested = [stack_method.get(name, "auto") for name in names]
+    else:
+        requested = [stack_method] * len(names)
+    return [
+        _resolve_method(name, est, method, auto_order)
+        for (name, est), method in zip(named_estimators, requested)
+    ]
+
+
+def _resolve_method(name, est, method, auto_order):
+    if method == "auto":
+        for candidate in auto_order:
+            if hasattr(est, candidate):
+                return candidate
+        raise ValueError(f"estimator {name!r} has none of the methods {list(auto_order)}")
+    if method not in auto_order:
+        raise ValueError(
+            f"stack_method for estimator {name!r} must be 'auto' or one of "
+            f"{list(auto_order)}; got {method!r}"
+        )
+    if not hasattr(est, method):
+        raise ValueError(
+            f"stack_method={method!r} but estimator {name!r} "
+            f"({type(est).__name__}) has no {method} method"
+        )
+    return method
+
+
+def check_sample_weight_support(named_estimators, final_name, final_estimator):
+    """Raise if ``sample_weight`` was given but an estimator cannot take it."""
+    for name, est in [*named_estimators, (final_name, final_estimator)]:
+        if not has_fit_parameter(est, "sample_weight"):
+            raise TypeError(
+                f"sample_weight was passed but estimator {name!r} ({type(est).__name__}) "
+                "does not accept sample_weight in fit; drop the weights, or replace the "
+                "estimator with one whose fit takes sample_weight"
+            )
+
+
+def validate_sample_weight(sample_weight, n_rows):
+    """Return ``sample_weight`` as a finite, non-negative float array of ``n_rows``."""
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    if weights.ndim == 0:
+        weights = np.full(n_rows, float(weights))
+    if weights.shape != (n_rows,):
+        raise ValueError(
+            f"sample_weight must have shape ({n_rows},) to match X; got {weights.shape}"
+        )
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise ValueError("sample_weight must be finite and non-negative")
+    if not np.any(weights > 0):
+        raise ValueError("sample_weight must contain at least one non-zero number")
+    return weights
+
+
+def with_int32_indices(X):
+    """Return a CSR/CSC matrix with 32-bit indices when its size allows it.
+
+    Many estimators (trees among them) reject 64-bit sparse indices even for small
+    matrices; a matrix small enough for 32-bit indices is converted so they all take it.
+    """
+    limit = np.iinfo(np.int32).max
+    if X.indices.dtype == np.int32 or max(X.nnz, *X.shape) >= limit:
+        return X
+    X = X.copy()
+    X.indices = X.indices.astype(np.int32)
+    X.indptr = X.indptr.astype(np.int32)
+    return X
+
+
+def check_missing_values(X, named_estimators):
+    """Raise if X holds NaN or infinity and some estimator cannot take it.
+
+    The error names the first such estimator and the columns with missing values.
+    """
+    nan_cols, inf_cols = _columns_with_nonfinite(X)
+    if not nan_cols and not inf_cols:
+        return
+    for name, est in named_estimators:
+        if not get_tags(est).input_tags.allow_nan:
+            what = "NaN" if nan_cols else "infinity"
+            cols = nan_cols or inf_cols
+            raise ValueError(
+                f"Input X contains {what} in columns {cols[:10]}, but estimator {name!r} "
+                f"({type(est).__name__}) does not accept missing values or inf; impute "
+                "them, or use an estimator that handles them (e.g. HistGradientBoosting, "
+                "XGBoost, LightGBM)"
+            )
+
+
+def _columns_with_nonfinite(X):
+    if hasattr(X, "iloc"):
+        numeric = X.select_dtypes(include=[np.number])
+        nan_cols = list(X.columns[X.isna().to_numpy().any(axis=0)])
+        inf_mask = np.isinf(numeric.to_numpy(dtype=np.float64, na_value=np.nan)).any(axis=0)
+        return nan_cols, list(numeric.columns[inf_mask])
+    values = X.tocsc() if sp.issparse(X) else np.asarray(X)
+    if sp.issparse(values):
+        columns = np.repeat(np.arange(values.shape[1]), np.diff(values.indptr))
+        return (sorted(set(columns[np.isnan(values.data)].tolist())),
+                sorted(set(columns[np.isinf(values.data)].tolist())))
+    if not np.issubdtype(values.dtype, np.number):
+        return [], []
+    return (np.flatnonzero(np.isnan(values).any(axis=0)).tolist(),
+            np.flatnonzero(np.isinf(values).any(axis=0)).tolist())
+
+
+def check_flag(value, name):
+    """Raise unless ``value`` is a bool (``passthrough``, ``refit``)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {value!r}")
+
+
+def check_verbose(value):
+    """Raise unless ``verbose`` is a non-negative integer."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"verbose must be a non-negative integer; got {value!r}")

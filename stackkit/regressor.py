@@ -1,0 +1,71 @@
+"""StackingRegressor: target shape and the default final estimator."""
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.linear_model import RidgeCV
+from sklearn.multioutput import MultiOutputRegressor
+from sklearn.utils.validation import check_array
+
+from . import _docs
+from ._base import BaseStacking, Target
+
+
+class StackingRegressor(RegressorMixin, BaseStacking):
+    __doc__ = f"""Stack regressors through out-of-fold predictions.
+
+    Each base estimator is fit on the training part of every fold and predicts the
+    held-out part; those out-of-fold predictions are the features of the final
+    estimator. Single and multi-output (2-D ``y``) targets work; a base or final
+    estimator without multi-output support is fit per output.
+
+    Parameters
+    ----------
+{_docs.PARAMETERS.format(
+        default_final="``RidgeCV()``",
+        int_cv="``KFold``",
+        stack_method_values='"auto", "predict" or dict',
+        auto_order="predict")}
+
+    Attributes
+    ----------
+{_docs.ATTRIBUTES.format(multi_output_wrapper="``MultiOutputRegressor``")}
+
+    See Also
+    --------
+    StackingClassifier : The same for classification.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.ensemble import RandomForestRegressor
+    >>> from sklearn.linear_model import RidgeCV
+    >>> from stackkit import StackingRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> stack = StackingRegressor(
+    ...     [("ridge", RidgeCV()), ("rf", RandomForestRegressor(n_estimators=50, random_state=0))],
+    ...     cv=3,
+    ... ).fit(X, y)
+    >>> stack.get_feature_names_out().tolist()
+    ['ridge', 'rf']
+    >>> stack.predict(X[:2]).shape
+    (2,)
+    """
+
+    def __init__(self, estimators, final_estimator=None, *, cv=5, stack_method="auto",
+                 passthrough=False, refit=True, n_jobs=None, verbose=0):
+        super().__init__(estimators, final_estimator, cv=cv, stack_method=stack_method,
+                         passthrough=passthrough, refit=refit, n_jobs=n_jobs, verbose=verbose)
+
+    def _default_final_estimator(self):
+        return RidgeCV()
+
+    def _multi_output_wrapper(self, estimator):
+        return MultiOutputRegressor(estimator)
+
+    def _prepare_target(self, y):
+        y = check_array(y, ensure_2d=False, dtype="numeric", input_name="y")
+        y = y.astype(np.float64, copy=False)
+        if y.ndim > 2:
+            raise ValueError(f"y must be 1-D or 2-D; got shape {y.shape}")
+        kind = "continuous" if y.ndim == 1 else "continuous-multioutput"
+        return Target(y, kind)
