@@ -17,7 +17,7 @@ from ._oof import Layout, assemble_oof, to_columns
 from ._parallel import run_tasks
 from ._params import StackParamsMixin
 from ._split import SplitPlan
-from ._tasks import make_tasks
+from ._tasks import make_tasks, task_log
 
 
 @dataclass(frozen=True)
@@ -215,6 +215,7 @@ class BaseStacking(
         self.stack_method_ = methods
         self.layout_ = layout
         self.oof_ = oof
+        self.task_log_ = task_log(results)
         self.final_estimator_ = final
         if target.classes is not None:
             self.classes_ = target.classes

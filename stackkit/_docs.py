@@ -49,6 +49,9 @@ ATTRIBUTES = """\
     oof_ : ndarray of shape (n_samples, n_meta_features)
         Out-of-fold meta-features of the training rows, in the order of ``X``; NaN for
         rows no fold tested.
+    task_log_ : DataFrame
+        One row per fold task (``fold`` is ``"full"`` for the refit): estimator,
+        fold, training and test rows, fit and predict seconds.
     layout_ : Layout
         Which meta-feature columns belong to which base estimator.
     n_features_in_ : int

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from sklearn.base import clone
 from sklearn.utils import _safe_indexing
 from threadpoolctl import threadpool_limits
@@ -122,3 +123,17 @@ def _set_thread_budget(model, n_threads):
             unset[key] = value
     model.set_params(**{key: n_threads for key in unset})
     return unset
+
+
+def task_log(results):
+    """One row per task: estimator, fold (``"full"`` for the refit), rows and seconds."""
+    return pd.DataFrame(
+        {
+            "estimator": [r.task.name for r in results],
+            "fold": [r.task.fold if r.task.fold is not None else "full" for r in results],
+            "n_train": [len(r.task.train) for r in results],
+            "n_test": [0 if r.task.test is None else len(r.task.test) for r in results],
+            "fit_time": [r.fit_time for r in results],
+            "predict_time": [r.predict_time for r in results],
+        }
+    )
