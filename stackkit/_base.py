@@ -130,6 +130,13 @@ class BaseStacking(
 
     def _fit(self, X, y, sample_weight, groups):
         self._forget_fit()
+        try:
+            return self._fit_all(X, y, sample_weight, groups)
+        except BaseException:
+            self._forget_fit()  # validation may have set n_features_in_ already
+            raise
+
+    def _fit_all(self, X, y, sample_weight, groups):
         X, target, weights = self._validate_fit_input(X, y, sample_weight)
         named, methods, final = self._validate_estimators(X, target, weights)
         plan = SplitPlan.from_cv(self.cv, X, target.values, groups, classifier=self._is_clf())

@@ -1,0 +1,127 @@
+"""Parallel runs give the same result; thread budgets; sample weights reach every fit."""
+
+import numpy as np
+import pytest
+from joblib import cpu_count, parallel_config
+from lightgbm import LGBMClassifier
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.datasets import make_classification, make_regression
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.model_selection import KFold
+from sklearn.neighbors import KNeighborsRegressor
+from threadpoolctl import threadpool_info
+from xgboost import XGBClassifier
+
+from stackkit import StackingClassifier, StackingRegressor
+
+
+class ThreadProbe(RegressorMixin, BaseEstimator):
+    """Records the largest thread-pool size (BLAS/OpenMP) it sees while fitting."""
+
+    def fit(self, X, y):
+        self.threads_seen_ = max(pool["num_threads"] for pool in threadpool_info())
+        self.mean_ = float(np.mean(y))
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.mean_)
+
+
+class WeightRecorder(RegressorMixin, BaseEstimator):
+    """Stores the sample weights it was fit with."""
+
+    def fit(self, X, y, sample_weight=None):
+        self.weights_seen_ = None if sample_weight is None else np.asarray(sample_weight)
+        self.model_ = LinearRegression().fit(X, y, sample_weight=sample_weight)
+        return self
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+
+@pytest.fixture(scope="module")
+def clf_data():
+    return make_classification(n_samples=300, n_features=8, random_state=1)
+
+
+def booster_stack(n_jobs):
+    return StackingClassifier(
+        [("lr", LogisticRegression()),
+         ("rf", RandomForestClassifier(n_estimators=20, random_state=0)),
+         ("lgbm", LGBMClassifier(n_estimators=20, random_state=0, verbose=-1)),
+         ("xgb", XGBClassifier(n_estimators=20, random_state=0))],
+        cv=3, n_jobs=n_jobs,
+    )
+
+
+@pytest.mark.parametrize("backend, n_jobs", [("loky", 2), ("threading", 2), ("loky", 1)])
+def test_same_result_for_every_backend_and_n_jobs(clf_data, backend, n_jobs):
+    X, y = clf_data
+    reference = booster_stack(n_jobs=None).fit(X, y)
+    with parallel_config(backend=backend):
+        stack = booster_stack(n_jobs=n_jobs).fit(X, y)
+    np.testing.assert_allclose(stack.oof_, reference.oof_, rtol=1e-6)
+    np.testing.assert_allclose(stack.predict_proba(X), reference.predict_proba(X), rtol=1e-6)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_blas_threads_limited_to_the_task_budget(n_jobs):
+    X, y = make_regression(n_samples=60, n_features=3, random_state=0)
+    stack = StackingRegressor([("probe", ThreadProbe())], cv=3, refit=False, n_jobs=n_jobs)
+    stack.fit(X, y)
+    budget = max(1, cpu_count() // min(n_jobs, 3))
+    seen = [model.threads_seen_ for model in stack.estimators_[0].estimators]
+    assert max(seen) <= budget
+
+
+def test_booster_gets_thread_budget_and_user_setting_is_kept(clf_data, monkeypatch):
+    X, y = clf_data
+    seen = []
+    original_fit = XGBClassifier.fit
+
+    def recording_fit(self, X, y, **kwargs):
+        seen.append(self.n_jobs)
+        return original_fit(self, X, y, **kwargs)
+
+    monkeypatch.setattr(XGBClassifier, "fit", recording_fit)
+    stack = StackingClassifier(
+        [("auto", XGBClassifier(n_estimators=5)), ("fixed", XGBClassifier(n_estimators=5, n_jobs=3))],
+        cv=2, n_jobs=2,
+    )
+    with parallel_config(backend="threading"):
+        stack.fit(X, y)
+    budget = max(1, cpu_count() // 2)
+    assert sorted(seen) == sorted([budget] * 3 + [3] * 3)
+    assert stack.named_estimators_["auto"].n_jobs is None  # restored after fitting
+    assert stack.estimators[0][1].n_jobs is None  # the user's estimator is untouched
+
+
+def test_sample_weight_reaches_every_fold_and_the_final_estimator():
+    X, y = make_regression(n_samples=90, n_features=3, noise=1.0, random_state=0)
+    weights = np.random.RandomState(0).uniform(0.5, 2.0, size=len(y))
+    stack = StackingRegressor([("rec", WeightRecorder())], final_estimator=WeightRecorder(),
+                              cv=3, refit=False).fit(X, y, sample_weight=weights)
+    fold_weights = sorted(m.weights_seen_.sum() for m in stack.estimators_[0].estimators)
+    expected = sorted(weights[train].sum() for train, _ in
+                      KFold(3).split(X))
+    np.testing.assert_allclose(fold_weights, expected)
+    np.testing.assert_allclose(stack.final_estimator_.weights_seen_, weights)
+
+
+def test_weights_change_the_fit():
+    X, y = make_regression(n_samples=90, n_features=3, noise=20.0, random_state=0)
+    weights = np.where(np.arange(len(y)) % 2 == 0, 1.0, 10.0)
+    stack = StackingRegressor([("lin", LinearRegression())], cv=3)
+    plain = stack.fit(X, y).oof_.copy()
+    weighted = stack.fit(X, y, sample_weight=weights).oof_
+    assert not np.allclose(plain, weighted)
+
+
+def test_oof_never_sees_own_label():
+    """A 1-nearest-neighbour model copies y in-sample; its OOF column must not."""
+    X, y = make_regression(n_samples=120, n_features=4, noise=10.0, random_state=0)
+    stack = StackingRegressor([("knn", KNeighborsRegressor(n_neighbors=1))], cv=4).fit(X, y)
+    assert np.allclose(stack.estimators_[0].predict(X), y)
+    assert not np.allclose(stack.oof_[:, 0], y)
+    assert np.corrcoef(stack.oof_[:, 0], y)[0, 1] < 0.99
