@@ -2,14 +2,19 @@
 
 from joblib import cpu_count, effective_n_jobs
 from sklearn.utils.parallel import Parallel, delayed
+from threadpoolctl import threadpool_info
 
 from ._tasks import run_task
 
 
 def thread_budget(n_jobs, n_tasks):
-    """Threads each task may use so that concurrent tasks never exceed the cores."""
+    """Threads each task may use so that concurrent tasks never exceed the cores.
+
+    Never more than the caller's own limit (e.g. inside ``threadpool_limits(1)``).
+    """
     concurrent = max(1, min(effective_n_jobs(n_jobs), n_tasks))
-    return max(1, cpu_count() // concurrent)
+    callers_limit = max((pool["num_threads"] for pool in threadpool_info()), default=cpu_count())
+    return max(1, min(cpu_count() // concurrent, callers_limit))
 
 
 def run_tasks(tasks, X, y, sample_weight, *, target_kind, n_jobs, verbose):

@@ -1,12 +1,11 @@
 """The split plan: folds materialised once from ``cv`` and shared by every estimator."""
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from sklearn.model_selection import check_cv
 
-from .exceptions import StackkitWarning
+from .exceptions import warn
 
 
 @dataclass(frozen=True)
@@ -64,12 +63,10 @@ class SplitPlan:
         if n_untested == self.n_rows:
             raise ValueError("cv tests no row, so there are no out-of-fold predictions")
         if n_untested:
-            warnings.warn(
+            warn(
                 f"{n_untested} of {self.n_rows} rows are in no test fold of cv (e.g. the "
                 "first block of a TimeSeriesSplit); they have no out-of-fold prediction "
-                "(NaN rows in oof_) and are left out of the final estimator's fit",
-                StackkitWarning,
-                stacklevel=4,
+                "(NaN rows in oof_) and are left out of the final estimator's fit"
             )
 
     def check_classes_in_every_fold(self, y_encoded, classes):
@@ -80,7 +77,7 @@ class SplitPlan:
                 labels = classes[k] if columns.shape[1] > 1 else classes
                 present = np.unique(columns[train, k])
                 if len(present) < len(labels):
-                    missing = [labels[i] for i in sorted(set(range(len(labels))) - set(present))]
+                    missing = np.delete(labels, present).tolist()
                     where = f" of label column {k}" if columns.shape[1] > 1 else ""
                     raise ValueError(
                         f"cv training fold {fold}/{len(self.folds)} has no rows of class "

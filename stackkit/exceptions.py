@@ -1,5 +1,11 @@
 """Exceptions and warnings raised by stackkit."""
 
+import sys
+import warnings
+from pathlib import Path
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+
 
 class StackkitError(Exception):
     """Base class of every error stackkit raises itself."""
@@ -15,3 +21,11 @@ class FoldFitError(StackkitError, RuntimeError):
 
 class StackkitWarning(UserWarning):
     """Something the user should know about a fit, e.g. rows no fold tested."""
+
+
+def warn(message, category=StackkitWarning):
+    """Issue a warning attributed to the first caller outside stackkit."""
+    level, frame = 2, sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        level, frame = level + 1, frame.f_back
+    warnings.warn(message, category, stacklevel=level)
