@@ -15,7 +15,6 @@ MAGIC_FEATURES = (
     "fLength", "fWidth", "fSize", "fConc", "fConcl",
     "fAsym", "fM3Long", "fM3Trans", "fAlpha", "fDist",
 )
-MAGIC_CLASSES = ("gamma", "hadron")
 
 
 def load_magic_telescope(*, as_frame=True):
