@@ -191,6 +191,7 @@ class BaseStacking(
 
     def _validate_estimators(self, X, target, weights):
         named = checks.validate_estimators(self.estimators, set(self._get_param_names()))
+        checks.check_missing_values(X, named)
         if target.multi_output:
             named = [(name, self._for_multi_output(est)) for name, est in named]
         final = self._default_final_estimator() if self.final_estimator is None else self.final_estimator
@@ -200,7 +201,6 @@ class BaseStacking(
         methods = checks.resolve_stack_methods(named, self.stack_method, self._auto_methods)
         if weights is not None:
             checks.check_sample_weight_support(named, "final_estimator", final)
-        checks.check_missing_values(X, named)
         return named, methods, final
 
     def _for_multi_output(self, estimator):

@@ -7,6 +7,7 @@ import numbers
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils.validation import has_fit_parameter
 
@@ -168,7 +169,7 @@ def check_missing_values(X, named_estimators):
     if not nan_cols and not inf_cols:
         return
     for name, est in named_estimators:
-        if not get_tags(est).input_tags.allow_nan:
+        if _rejects_nan(est):
             what = "NaN" if nan_cols else "infinity"
             cols = nan_cols or inf_cols
             raise ValueError(
@@ -177,6 +178,21 @@ def check_missing_values(X, named_estimators):
                 "them, or use an estimator that handles them (e.g. HistGradientBoosting, "
                 "XGBoost, LightGBM)"
             )
+
+
+def _rejects_nan(est):
+    """Whether ``est`` certainly rejects NaN: from its tags, or a pipeline's first step.
+
+    Other meta-estimators (a ColumnTransformer with imputers, ...) do not declare it in
+    their tags, so they are given the benefit of the doubt and fail in their fold if
+    they must.
+    """
+    if isinstance(est, Pipeline):
+        steps = [step for _, step in est.steps if step not in (None, "passthrough")]
+        return bool(steps) and _rejects_nan(steps[0])
+    if any(hasattr(value, "fit") for value in est.get_params(deep=True).values()):
+        return False
+    return not get_tags(est).input_tags.allow_nan
 
 
 def _columns_with_nonfinite(X):

@@ -5,10 +5,13 @@ import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import make_classification
+from sklearn.compose import make_column_transformer
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import KFold
 from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
@@ -124,6 +127,19 @@ def test_nan_accepted_when_every_estimator_takes_it(data):
     X[::7, 0] = np.nan
     stack = StackingClassifier([("hgb", HistGradientBoostingClassifier(max_iter=10))], cv=3)
     assert stack.fit(X, y).predict(X).shape == y.shape
+
+
+@pytest.mark.parametrize("estimator", [
+    make_pipeline(SimpleImputer(), LogisticRegression()),
+    make_pipeline(make_column_transformer((SimpleImputer(), [0]), remainder="passthrough"),
+                  LogisticRegression()),
+], ids=["imputer-first", "column-transformer-first"])
+def test_nan_accepted_by_pipeline_that_imputes(data, estimator):
+    X, y = data
+    X = X.copy()
+    X[::9, 0] = np.nan
+    stack = StackingClassifier([("lr", estimator)], cv=3).fit(X, y)
+    assert stack.predict(X).shape == y.shape
 
 
 def test_predict_with_other_columns_names_them(data):
