@@ -51,7 +51,8 @@ ATTRIBUTES = """\
         rows no fold tested.
     task_log_ : DataFrame
         One row per fold task (``fold`` is ``"full"`` for the refit): estimator,
-        fold, training and test rows, fit and predict seconds.
+        fold, training and test rows, fit and predict seconds, and when the task
+        started and finished (seconds since the first task started).
     layout_ : Layout
         Which meta-feature columns belong to which base estimator.
     n_features_in_ : int

@@ -26,7 +26,9 @@ def run_tasks(tasks, X, y, sample_weight, *, target_kind, n_jobs, verbose):
     threading, or dask for a cluster).
     """
     n_threads = thread_budget(n_jobs, len(tasks))
-    parallel = Parallel(n_jobs=n_jobs, verbose=verbose, return_as="generator_unordered")
+    # batch_size=1: tasks are coarse, and batching them would unbalance the workers.
+    parallel = Parallel(n_jobs=n_jobs, verbose=verbose, batch_size=1,
+                        return_as="generator_unordered")
     results = parallel(
         delayed(_run_indexed)(i, task, X, y, sample_weight, target_kind, n_threads)
         for i, task in enumerate(tasks)

@@ -51,6 +51,8 @@ class TaskResult:
     predictions: np.ndarray | None
     fit_time: float
     predict_time: float
+    started: float  # wall-clock (time.time) when the worker began and finished the task
+    finished: float
 
 
 def make_tasks(named_estimators, methods, plan, *, refit):
@@ -77,15 +79,17 @@ def run_task(task, X, y, sample_weight, target_kind, n_threads):
     are set to it on the clone (and restored after fitting), and BLAS/OpenMP pools are
     limited by threadpoolctl.
     """
+    started = time.time()
     try:
         with threadpool_limits(limits=n_threads):
-            return _fit_and_predict(task, X, y, sample_weight, target_kind, n_threads)
+            outcome = _fit_and_predict(task, X, y, sample_weight, target_kind, n_threads)
     except Exception as exc:
         where = "the full refit" if task.fold is None else f"fold {task.fold + 1}/{task.n_folds}"
         raise FoldFitError(
             f"estimator {task.name!r} ({type(task.estimator).__name__}) failed on {where} "
             f"({len(task.train)} training rows): {type(exc).__name__}: {exc}"
         ) from exc
+    return TaskResult(task, *outcome, started, time.time())
 
 
 def _fit_and_predict(task, X, y, sample_weight, target_kind, n_threads):
@@ -104,8 +108,7 @@ def _fit_and_predict(task, X, y, sample_weight, target_kind, n_threads):
         raw = getattr(model, task.method)(_safe_indexing(X, task.test))
         predictions = to_columns(raw, task.method, target_kind)
         predict_time = time.perf_counter() - start
-    return TaskResult(task, model if task.keep_model else None, predictions,
-                      fit_time, predict_time)
+    return model if task.keep_model else None, predictions, fit_time, predict_time
 
 
 def _set_thread_budget(model, n_threads):
@@ -126,7 +129,11 @@ def _set_thread_budget(model, n_threads):
 
 
 def task_log(results):
-    """One row per task: estimator, fold (``"full"`` for the refit), rows and seconds."""
+    """One row per task: estimator, fold (``"full"`` for the refit), rows and seconds.
+
+    ``started`` and ``finished`` are seconds since the first task started.
+    """
+    origin = min(r.started for r in results)
     return pd.DataFrame(
         {
             "estimator": [r.task.name for r in results],
@@ -135,5 +142,7 @@ def task_log(results):
             "n_test": [0 if r.task.test is None else len(r.task.test) for r in results],
             "fit_time": [r.fit_time for r in results],
             "predict_time": [r.predict_time for r in results],
+            "started": [r.started - origin for r in results],
+            "finished": [r.finished - origin for r in results],
         }
     )
