@@ -56,7 +56,7 @@ class TaskResult:
 
 
 def make_tasks(named_estimators, methods, plan, *, refit):
-    """Return the flat task list: full refits first (the longest), then the folds."""
+    """Return the flat task list: full refits, then the folds."""
     tasks = []
     if refit:
         every_row = np.arange(plan.n_rows)
@@ -77,7 +77,8 @@ def run_task(task, X, y, sample_weight, target_kind, n_threads):
 
     Runs with at most ``n_threads`` threads: thread parameters the user left at ``None``
     are set to it on the clone (and restored after fitting), and BLAS/OpenMP pools are
-    limited by threadpoolctl.
+    limited by threadpoolctl. Returns the fields of a :class:`TaskResult` after ``task``
+    (the task itself is not sent back: the caller has it).
     """
     started = time.time()
     try:
@@ -89,7 +90,7 @@ def run_task(task, X, y, sample_weight, target_kind, n_threads):
             f"estimator {task.name!r} ({type(task.estimator).__name__}) failed on {where} "
             f"({len(task.train)} training rows): {type(exc).__name__}: {exc}"
         ) from exc
-    return TaskResult(task, *outcome, started, time.time())
+    return (*outcome, started, time.time())
 
 
 def _fit_and_predict(task, X, y, sample_weight, target_kind, n_threads):

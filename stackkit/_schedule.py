@@ -1,0 +1,47 @@
+"""The order in which tasks are handed to joblib: the longest estimators first."""
+
+import threading
+
+import numpy as np
+
+
+class LongestFirst:
+    """Iterate over tasks, handing out the likely-longest one next.
+
+    joblib pulls the next task only when a worker frees up (``pre_dispatch``), so the
+    order can use what earlier tasks measured. Full refits go first (they have the
+    most rows); then fold tasks of the estimator whose finished tasks took longest,
+    with estimators that have no finished task yet counted as longest (their first
+    task is still running, which is a sign of a slow one). The slow estimators thus
+    start early and the quick ones fill the end, so the last worker does not idle long
+    behind one big task, whatever order the user listed the estimators in.
+
+    The iterator runs in joblib's dispatch thread while :meth:`observe` is called from
+    the thread that collects results, hence the lock.
+    """
+
+    def __init__(self, tasks):
+        self._tasks = tasks
+        self._pending = list(range(len(tasks)))
+        self._seconds = {}
+        self._lock = threading.Lock()
+
+    def observe(self, task, seconds):
+        """Record how long a finished task took."""
+        with self._lock:
+            self._seconds.setdefault(task.est_index, []).append(seconds)
+
+    def __iter__(self):
+        while True:
+            with self._lock:
+                if not self._pending:
+                    return
+                index = min(self._pending, key=self._priority)
+                self._pending.remove(index)
+            yield index, self._tasks[index]
+
+    def _priority(self, index):
+        task = self._tasks[index]
+        measured = self._seconds.get(task.est_index)
+        seconds = float(np.mean(measured)) if measured else np.inf
+        return (task.fold is not None, -seconds, task.est_index, task.fold or 0)
