@@ -12,6 +12,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _validation as checks
+from ._cache import TaskCache
 from ._fold_average import FoldAverage
 from ._oof import Layout, assemble_oof, to_columns
 from ._parallel import run_tasks
@@ -59,13 +60,14 @@ class BaseStacking(
 
     @abstractmethod
     def __init__(self, estimators, final_estimator=None, *, cv=5, stack_method="auto",
-                 passthrough=False, refit=True, n_jobs=None, verbose=0):
+                 passthrough=False, refit=True, memory=None, n_jobs=None, verbose=0):
         self.estimators = estimators
         self.final_estimator = final_estimator
         self.cv = cv
         self.stack_method = stack_method
         self.passthrough = passthrough
         self.refit = refit
+        self.memory = memory
         self.n_jobs = n_jobs
         self.verbose = verbose
 
@@ -145,7 +147,8 @@ class BaseStacking(
                               target.n_outputs)
         results = run_tasks(make_tasks(named, methods, plan, refit=self.refit), X,
                             target.values, weights, target_kind=target.kind,
-                            n_jobs=self.n_jobs, verbose=self.verbose)
+                            n_jobs=self.n_jobs, verbose=self.verbose,
+                            cache=TaskCache.from_memory(self.memory))
         oof = assemble_oof(results, layout, plan)
         final = self._fit_final(final, self._final_input(oof, X, layout), target, weights,
                                 plan.tested)

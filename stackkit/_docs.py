@@ -26,6 +26,17 @@ PARAMETERS = """\
         If True, each base estimator is refit on all rows and that model predicts new
         rows (scikit-learn's semantics). If False, new rows get the mean of the fold
         models' predictions and no extra fit is made.
+    memory : None, str or joblib.Memory, default=None
+        Folder caching each fold task's result (fitted model if kept, held-out
+        predictions), keyed by a hash of the estimator's class and parameters, the
+        method, the data (X, y, sample_weight) and the task's rows. A grid search over
+        the final estimator or ``passthrough`` then fits each base estimator's folds
+        once; changing or adding one estimator refits only its tasks; a fit killed
+        part-way resumes from its finished tasks. Entries that cannot be read or do not
+        match their checksum are recomputed. The cache grows by one entry per distinct
+        task (the fold models' size when ``refit=False``, else little more than the
+        predictions); clear it by deleting the folder. Estimators with
+        ``random_state=None`` get the stored result of an earlier fit.
     n_jobs : int, default=None
         Number of fold tasks run at once, through one joblib ``Parallel`` call over all
         (estimator x fold) tasks; ``None`` means 1 unless in a
@@ -52,7 +63,8 @@ ATTRIBUTES = """\
     task_log_ : DataFrame
         One row per fold task (``fold`` is ``"full"`` for the refit): estimator,
         fold, training and test rows, fit and predict seconds, and when the task
-        started and finished (seconds since the first task started).
+        started and finished (seconds since the first task started), and whether
+        it was read from the ``memory`` cache.
     layout_ : Layout
         Which meta-feature columns belong to which base estimator.
     n_features_in_ : int

@@ -4,6 +4,7 @@ from joblib import cpu_count, effective_n_jobs
 from sklearn.utils.parallel import Parallel, delayed
 from threadpoolctl import threadpool_info
 
+from ._cache import TaskCache
 from ._schedule import LongestFirst
 from ._tasks import TaskResult, run_task
 
@@ -18,29 +19,47 @@ def thread_budget(n_jobs, n_tasks):
     return max(1, min(cpu_count() // concurrent, callers_limit))
 
 
-def run_tasks(tasks, X, y, sample_weight, *, target_kind, n_jobs, verbose):
+def run_tasks(tasks, X, y, sample_weight, *, target_kind, n_jobs, verbose, cache=None):
     """Run every task in one ``Parallel`` call; return their results in task order.
 
-    Tasks are handed out longest-first (:class:`LongestFirst`). Results are consumed
-    as they arrive, so the first failing task raises at once (a
-    :class:`~stackkit.exceptions.FoldFitError`) and the remaining ones are cancelled.
-    The backend comes from the caller's ``joblib.parallel_config`` (loky by default;
-    threading, or dask for a cluster).
+    With a :class:`~stackkit._cache.TaskCache`, tasks whose result is stored are not
+    run, and each new result is stored as soon as it arrives, so a fit killed part-way
+    resumes from its finished tasks. Tasks are handed out longest-first
+    (:class:`LongestFirst`). Results are consumed as they arrive, so the first failing
+    task raises at once (a :class:`~stackkit.exceptions.FoldFitError`) and the
+    remaining ones are cancelled. The backend comes from the caller's
+    ``joblib.parallel_config`` (loky by default; threading, or dask for a cluster).
     """
-    n_threads = thread_budget(n_jobs, len(tasks))
-    schedule = LongestFirst(tasks)
+    keys, results = _cached_results(tasks, cache, X, y, sample_weight, target_kind)
+    todo = [i for i, result in enumerate(results) if result is None]
+    schedule = LongestFirst([tasks[i] for i in todo])
     # batch_size=1: tasks are coarse, and batching them would unbalance the workers.
     parallel = Parallel(n_jobs=n_jobs, verbose=verbose, batch_size=1,
                         return_as="generator_unordered")
+    n_threads = thread_budget(n_jobs, len(todo))
     outputs = parallel(
         delayed(_run_indexed)(i, task, X, y, sample_weight, target_kind, n_threads)
         for i, task in schedule
     )
-    results = [None] * len(tasks)
-    for i, output in outputs:
+    for j, output in outputs:
+        i = todo[j]
         results[i] = TaskResult(tasks[i], *output)
         schedule.observe(tasks[i], results[i].finished - results[i].started)
+        if cache is not None:
+            cache.save(keys[i], output)
     return results
+
+
+def _cached_results(tasks, cache, X, y, sample_weight, target_kind):
+    """Cache keys and stored results per task (None where nothing usable is stored)."""
+    if cache is None:
+        return [None] * len(tasks), [None] * len(tasks)
+    data_key = TaskCache.data_key(X, y, sample_weight, target_kind)
+    keys = [TaskCache.task_key(task, data_key) for task in tasks]
+    stored = [cache.load(key) for key in keys]
+    results = [None if output is None else TaskResult(task, *output, cached=True)
+               for task, output in zip(tasks, stored)]
+    return keys, results
 
 
 def _run_indexed(i, task, X, y, sample_weight, target_kind, n_threads):

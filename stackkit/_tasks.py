@@ -53,6 +53,7 @@ class TaskResult:
     predict_time: float
     started: float  # wall-clock (time.time) when the worker began and finished the task
     finished: float
+    cached: bool = False  # True: read from the memory= cache, not run in this fit
 
 
 def make_tasks(named_estimators, methods, plan, *, refit):
@@ -132,9 +133,11 @@ def _set_thread_budget(model, n_threads):
 def task_log(results):
     """One row per task: estimator, fold (``"full"`` for the refit), rows and seconds.
 
-    ``started`` and ``finished`` are seconds since the first task started.
+    ``started`` and ``finished`` are seconds since the first task of this fit started
+    (NaN for tasks read from the cache, marked ``cached``).
     """
-    origin = min(r.started for r in results)
+    ran = [r for r in results if not r.cached]
+    origin = min((r.started for r in ran), default=0.0)
     return pd.DataFrame(
         {
             "estimator": [r.task.name for r in results],
@@ -143,7 +146,8 @@ def task_log(results):
             "n_test": [0 if r.task.test is None else len(r.task.test) for r in results],
             "fit_time": [r.fit_time for r in results],
             "predict_time": [r.predict_time for r in results],
-            "started": [r.started - origin for r in results],
-            "finished": [r.finished - origin for r in results],
+            "started": [np.nan if r.cached else r.started - origin for r in results],
+            "finished": [np.nan if r.cached else r.finished - origin for r in results],
+            "cached": [r.cached for r in results],
         }
     )

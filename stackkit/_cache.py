@@ -1,0 +1,91 @@
+"""Content-addressed cache of fold-task results (``memory=``).
+
+An entry holds what a task returned (fitted model if kept, held-out predictions,
+timings) under a hash of everything that decides it: the estimator's class and
+parameters, the prediction method, the target kind, the data (X, y, sample_weight)
+and the task's training and test rows. Entries are written atomically (a temporary
+file renamed into place) with a checksum, so a reader never uses a half-written,
+truncated, corrupted or foreign file: such an entry is a miss and is recomputed.
+"""
+
+import hashlib
+import os
+import pickle
+import tempfile
+from pathlib import Path
+
+import joblib
+
+FORMAT = b"stackkit-task-cache-v1\n"
+_DIGEST_SIZE = 32  # sha256
+
+
+class TaskCache:
+    """The task cache in one folder (``<location>/stackkit``).
+
+    Parameters
+    ----------
+    location : str or path-like
+        The folder given as ``memory=`` (or a ``joblib.Memory``'s location).
+    """
+
+    def __init__(self, location):
+        self.folder = Path(location) / "stackkit"
+
+    @classmethod
+    def from_memory(cls, memory):
+        """Return the cache for a ``memory`` parameter, or None when caching is off."""
+        if memory is None:
+            return None
+        if isinstance(memory, joblib.Memory):
+            return None if memory.location is None else cls(memory.location)
+        if isinstance(memory, (str, os.PathLike)):
+            return cls(memory)
+        raise TypeError(
+            f"memory must be None, a folder path or a joblib.Memory; got {memory!r}"
+        )
+
+    @staticmethod
+    def data_key(X, y, sample_weight, target_kind):
+        """Hash of the fit's data, computed once per fit and shared by every task key."""
+        return joblib.hash((X, y, sample_weight, target_kind))
+
+    @staticmethod
+    def task_key(task, data_key):
+        """Hash identifying one task's result."""
+        est = task.estimator
+        return joblib.hash((
+            FORMAT, f"{type(est).__module__}.{type(est).__qualname__}", est, task.method,
+            task.train, task.test, task.keep_model, data_key,
+        ))
+
+    def _path(self, key):
+        return self.folder / key[:2] / f"{key}.pkl"
+
+    def load(self, key):
+        """Return the stored output for ``key``, or None if absent or not trustworthy."""
+        try:
+            blob = self._path(key).read_bytes()
+        except OSError:
+            return None
+        header = FORMAT + key.encode() + b"\n"
+        digest_end = len(header) + _DIGEST_SIZE
+        if not blob.startswith(header) or len(blob) < digest_end:
+            return None
+        payload = blob[digest_end:]
+        if hashlib.sha256(payload).digest() != blob[len(header):digest_end]:
+            return None
+        try:
+            return pickle.loads(payload)
+        except Exception:  # written by an incompatible version of a library
+            return None
+
+    def save(self, key, output):
+        """Store ``output`` under ``key`` atomically."""
+        payload = pickle.dumps(output, protocol=pickle.HIGHEST_PROTOCOL)
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        header = FORMAT + key.encode() + b"\n"
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as tmp:
+            tmp.write(header + hashlib.sha256(payload).digest() + payload)
+        os.replace(tmp.name, path)
