@@ -1,5 +1,7 @@
 """Optional dependencies and library detection, without importing the libraries.
 
+Optional packages (tqdm, dask) are imported here, lazily, when a feature needs them.
+
 XGBoost, LightGBM and CatBoost are recognised by the module their classes live in
 (as XGBoost's own ``lazy_isinstance``), so detection never imports a library the
 user's code did not import already.
@@ -12,3 +14,13 @@ def booster_library(estimator):
     """Return the gradient-boosting library of ``estimator`` (e.g. ``"xgboost"``) or None."""
     root = type(estimator).__module__.split(".", 1)[0]
     return root if root in BOOSTER_LIBRARIES else None
+
+
+def progress_bar(total, done, description):
+    """A tqdm progress bar (notebook-aware), or None when tqdm is not installed."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, initial=done, desc=description, unit="task",
+                postfix=f"{done} cached" if done else None)

@@ -44,7 +44,9 @@ PARAMETERS = """\
         inside a task get the cores divided by the concurrent tasks, so threads never
         oversubscribe the machine; an explicit ``n_jobs`` on a base estimator is kept.
     verbose : int, default=0
-        Verbosity of the fold tasks' progress (joblib's messages)."""
+        If > 0, a progress bar over the fold tasks (tqdm's, notebook-aware; tasks
+        read from the ``memory`` cache count as done from the start), or joblib's
+        progress messages when tqdm is not installed."""
 
 ATTRIBUTES = """\
     estimators_ : list of estimators

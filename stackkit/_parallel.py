@@ -5,6 +5,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from threadpoolctl import threadpool_info
 
 from ._cache import TaskCache
+from ._compat import progress_bar
 from ._schedule import LongestFirst
 from ._tasks import TaskResult, run_task
 
@@ -33,8 +34,9 @@ def run_tasks(tasks, X, y, sample_weight, *, target_kind, n_jobs, verbose, cache
     keys, results = _cached_results(tasks, cache, X, y, sample_weight, target_kind)
     todo = [i for i, result in enumerate(results) if result is None]
     schedule = LongestFirst([tasks[i] for i in todo])
+    bar = progress_bar(len(tasks), len(tasks) - len(todo), "fold tasks") if verbose else None
     # batch_size=1: tasks are coarse, and batching them would unbalance the workers.
-    parallel = Parallel(n_jobs=n_jobs, verbose=verbose, batch_size=1,
+    parallel = Parallel(n_jobs=n_jobs, verbose=0 if bar else verbose, batch_size=1,
                         return_as="generator_unordered")
     n_threads = thread_budget(n_jobs, len(todo))
     outputs = parallel(
@@ -47,6 +49,10 @@ def run_tasks(tasks, X, y, sample_weight, *, target_kind, n_jobs, verbose, cache
         schedule.observe(tasks[i], results[i].finished - results[i].started)
         if cache is not None:
             cache.save(keys[i], output)
+        if bar is not None:
+            bar.update()
+    if bar is not None:
+        bar.close()
     return results
 
 

@@ -178,3 +178,12 @@ def test_two_processes_filling_one_cache_concurrently(data, logs, tmp_path):
     assert sum(_count(log) for log in logs) == before
     assert model.task_log_["cached"].all()
     np.testing.assert_array_equal(model.oof_, stack(logs, None, n=3).fit(X, y).oof_)
+
+
+def test_progress_bar_counts_cached_tasks_as_done(data, logs, tmp_path, capsys):
+    pytest.importorskip("tqdm")
+    X, y = data
+    stack(logs, str(tmp_path / "cache")).fit(X, y)
+    stack(logs, str(tmp_path / "cache"), n=3, verbose=1).fit(X, y)
+    err = capsys.readouterr().err
+    assert "fold tasks" in err and "12/12" in err and "8 cached" in err
