@@ -43,16 +43,18 @@ def run_tasks(tasks, X, y, sample_weight, *, target_kind, n_jobs, verbose, cache
         delayed(_run_indexed)(i, task, X, y, sample_weight, target_kind, n_threads)
         for i, task in schedule
     )
-    for j, output in outputs:
-        i = todo[j]
-        results[i] = TaskResult(tasks[i], *output)
-        schedule.observe(tasks[i], results[i].finished - results[i].started)
-        if cache is not None:
-            cache.save(keys[i], output)
+    try:
+        for j, output in outputs:
+            i = todo[j]
+            results[i] = TaskResult(tasks[i], *output)
+            schedule.observe(tasks[i], results[i].finished - results[i].started)
+            if cache is not None:
+                cache.save(keys[i], output)
+            if bar is not None:
+                bar.update()
+    finally:
         if bar is not None:
-            bar.update()
-    if bar is not None:
-        bar.close()
+            bar.close()
     return results
 
 
