@@ -18,7 +18,7 @@ from ._oof import Layout, assemble_oof, to_columns
 from ._parallel import run_tasks
 from ._params import StackParamsMixin
 from ._split import SplitPlan
-from ._tasks import make_tasks, task_log
+from ._tasks import make_tasks, params_for_rows, task_log
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class BaseStacking(
 
     # -- fit -----------------------------------------------------------------------------
 
-    def fit(self, X, y, sample_weight=None, groups=None):
+    def fit(self, X, y, sample_weight=None, groups=None, **fit_params):
         """Fit the base estimators out-of-fold, then the final estimator on their predictions.
 
         Parameters
@@ -106,16 +106,21 @@ class BaseStacking(
             before any fitting.
         groups : array-like of shape (n_samples,), default=None
             Group labels passed to ``cv.split`` (e.g. for ``GroupKFold``).
+        **fit_params : dict
+            Parameters of one estimator's ``fit``, named ``<name>__<param>`` (e.g.
+            ``lgbm__categorical_feature=[0, 3]``, ``xgb__verbose=False``) or
+            ``final_estimator__<param>``. Values with one entry per row of X (arrays,
+            lists, Series) are sliced to each task's training rows.
 
         Returns
         -------
         self : object
             The fitted stack.
         """
-        self._fit(X, y, sample_weight, groups)
+        self._fit(X, y, sample_weight, groups, fit_params)
         return self
 
-    def fit_transform(self, X, y, sample_weight=None, groups=None):
+    def fit_transform(self, X, y, sample_weight=None, groups=None, **fit_params):
         """Fit, then return the out-of-fold meta-features of the training rows.
 
         Unlike ``fit(X, y).transform(X)``, no row's meta-features come from a model that
@@ -127,33 +132,38 @@ class BaseStacking(
         -------
         X_meta : ndarray or DataFrame of shape (n_samples, n_meta_features)
         """
-        X = self._fit(X, y, sample_weight, groups)
+        X = self._fit(X, y, sample_weight, groups, fit_params)
         return self._final_input(self.oof_, X)
 
-    def _fit(self, X, y, sample_weight, groups):
+    def _fit(self, X, y, sample_weight, groups, fit_params):
         self._forget_fit()
         try:
-            return self._fit_all(X, y, sample_weight, groups)
+            return self._fit_all(X, y, sample_weight, groups, fit_params)
         except BaseException:
             self._forget_fit()  # validation may have set n_features_in_ already
             raise
 
-    def _fit_all(self, X, y, sample_weight, groups):
+    def _fit_all(self, X, y, sample_weight, groups, fit_params):
         X, target, weights = self._validate_fit_input(X, y, sample_weight)
         named, methods, final = self._validate_estimators(X, target, weights)
+        routed = checks.route_fit_params(fit_params, weights, self._all_names(), X.shape[0])
         plan = SplitPlan.from_cv(self.cv, X, target.values, groups, classifier=self._is_clf())
         self._check_plan(plan, target)
         layout = Layout.build([n for n, _ in named], methods, target.kind, target.classes,
                               target.n_outputs)
-        results = run_tasks(make_tasks(named, methods, plan, refit=self.refit), X,
-                            target.values, weights, target_kind=target.kind,
+        tasks = make_tasks(named, methods, plan, refit=self.refit, fit_params=routed)
+        results = run_tasks(tasks, X, target.values, target_kind=target.kind,
                             n_jobs=self.n_jobs, verbose=self.verbose,
                             cache=TaskCache.from_memory(self.memory))
         oof = assemble_oof(results, layout, plan)
-        final = self._fit_final(final, self._final_input(oof, X, layout), target, weights,
-                                plan.tested)
+        final = self._fit_final(final, self._final_input(oof, X, layout), target,
+                                routed["final_estimator"], plan.tested)
         self._set_fitted(named, methods, results, layout, oof, final, target)
         return X
+
+    def _all_names(self):
+        """Every estimator name, dropped ones included (their fit parameters are ignored)."""
+        return [name for name, _ in self.estimators]
 
     def _forget_fit(self):
         """Drop the attributes of an earlier fit, so a failed fit never looks fitted."""
@@ -211,10 +221,10 @@ class BaseStacking(
             return estimator
         return self._multi_output_wrapper(estimator)
 
-    def _fit_final(self, final, meta_input, target, weights, tested):
+    def _fit_final(self, final, meta_input, target, final_params, tested):
         final = clone(final)
-        rows = slice(None) if tested.all() else np.flatnonzero(tested)
-        fit_params = {} if weights is None else {"sample_weight": weights[rows]}
+        rows = np.flatnonzero(tested)
+        fit_params = params_for_rows(*final_params, rows)
         final.fit(_safe_indexing(meta_input, rows), target.values[rows], **fit_params)
         return final
 

@@ -2,8 +2,8 @@
 
 An entry holds what a task returned (fitted model if kept, held-out predictions,
 timings) under a hash of everything that decides it: the estimator's class and
-parameters, the prediction method, the target kind, the data (X, y, sample_weight)
-and the task's training and test rows. Entries are written atomically (a temporary
+parameters, the prediction method, the target kind, the data (X, y), the fit
+parameters (sample_weight among them) and the task's training and test rows. Entries are written atomically (a temporary
 file renamed into place) with a checksum, so a reader never uses a half-written,
 truncated, corrupted or foreign file: such an entry is a miss and is recomputed.
 """
@@ -46,9 +46,9 @@ class TaskCache:
         )
 
     @staticmethod
-    def data_key(X, y, sample_weight, target_kind):
+    def data_key(X, y, target_kind):
         """Hash of the fit's data, computed once per fit and shared by every task key."""
-        return joblib.hash((X, y, sample_weight, target_kind))
+        return joblib.hash((X, y, target_kind))
 
     @staticmethod
     def task_key(task, data_key):
@@ -56,7 +56,7 @@ class TaskCache:
         est = task.estimator
         return joblib.hash((
             FORMAT, f"{type(est).__module__}.{type(est).__qualname__}", est, task.method,
-            task.train, task.test, task.keep_model, data_key,
+            task.train, task.test, task.keep_model, task.fit_params, data_key,
         ))
 
     def _path(self, key):

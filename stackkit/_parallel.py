@@ -20,7 +20,7 @@ def thread_budget(n_jobs, n_tasks):
     return max(1, min(cpu_count() // concurrent, callers_limit))
 
 
-def run_tasks(tasks, X, y, sample_weight, *, target_kind, n_jobs, verbose, cache=None):
+def run_tasks(tasks, X, y, *, target_kind, n_jobs, verbose, cache=None):
     """Run every task in one ``Parallel`` call; return their results in task order.
 
     With a :class:`~stackkit._cache.TaskCache`, tasks whose result is stored are not
@@ -31,7 +31,7 @@ def run_tasks(tasks, X, y, sample_weight, *, target_kind, n_jobs, verbose, cache
     remaining ones are cancelled. The backend comes from the caller's
     ``joblib.parallel_config`` (loky by default; threading, or dask for a cluster).
     """
-    keys, results = _cached_results(tasks, cache, X, y, sample_weight, target_kind)
+    keys, results = _cached_results(tasks, cache, X, y, target_kind)
     todo = [i for i, result in enumerate(results) if result is None]
     schedule = LongestFirst([tasks[i] for i in todo])
     bar = progress_bar(len(tasks), len(tasks) - len(todo), "fold tasks") if verbose else None
@@ -40,7 +40,7 @@ def run_tasks(tasks, X, y, sample_weight, *, target_kind, n_jobs, verbose, cache
                         return_as="generator_unordered")
     n_threads = thread_budget(n_jobs, len(todo))
     outputs = parallel(
-        delayed(_run_indexed)(i, task, X, y, sample_weight, target_kind, n_threads)
+        delayed(_run_indexed)(i, task, X, y, target_kind, n_threads)
         for i, task in schedule
     )
     try:
@@ -58,11 +58,11 @@ def run_tasks(tasks, X, y, sample_weight, *, target_kind, n_jobs, verbose, cache
     return results
 
 
-def _cached_results(tasks, cache, X, y, sample_weight, target_kind):
+def _cached_results(tasks, cache, X, y, target_kind):
     """Cache keys and stored results per task (None where nothing usable is stored)."""
     if cache is None:
         return [None] * len(tasks), [None] * len(tasks)
-    data_key = TaskCache.data_key(X, y, sample_weight, target_kind)
+    data_key = TaskCache.data_key(X, y, target_kind)
     keys = [TaskCache.task_key(task, data_key) for task in tasks]
     stored = [cache.load(key) for key in keys]
     results = [None if output is None else TaskResult(task, *output, cached=True)
@@ -70,5 +70,5 @@ def _cached_results(tasks, cache, X, y, sample_weight, target_kind):
     return keys, results
 
 
-def _run_indexed(i, task, X, y, sample_weight, target_kind, n_threads):
-    return i, run_task(task, X, y, sample_weight, target_kind, n_threads)
+def _run_indexed(i, task, X, y, target_kind, n_threads):
+    return i, run_task(task, X, y, target_kind, n_threads)

@@ -40,6 +40,8 @@ class Task:
     train: np.ndarray
     test: np.ndarray | None
     keep_model: bool
+    fit_params: dict  # passed to fit; those named in row_params are sliced to train
+    row_params: tuple
 
 
 @dataclass(frozen=True)
@@ -56,24 +58,29 @@ class TaskResult:
     cached: bool = False  # True: read from the memory= cache, not run in this fit
 
 
-def make_tasks(named_estimators, methods, plan, *, refit):
-    """Return the flat task list: full refits, then the folds."""
-    tasks = []
-    if refit:
-        every_row = np.arange(plan.n_rows)
-        tasks += [
-            Task(i, name, est, method, None, len(plan.folds), every_row, None, True)
-            for i, ((name, est), method) in enumerate(zip(named_estimators, methods))
-        ]
-    for fold, (train, test) in enumerate(plan.folds):
-        tasks += [
-            Task(i, name, est, method, fold, len(plan.folds), train, test, not refit)
-            for i, ((name, est), method) in enumerate(zip(named_estimators, methods))
-        ]
-    return tasks
+def make_tasks(named_estimators, methods, plan, *, refit, fit_params):
+    """Return the flat task list: full refits, then the folds.
+
+    ``fit_params`` maps each estimator name to ``(params, per_row_names)``.
+    """
+    rows = [(None, np.arange(plan.n_rows), None)] if refit else []
+    rows += [(fold, train, test) for fold, (train, test) in enumerate(plan.folds)]
+    return [
+        Task(i, name, est, method, fold, len(plan.folds), train, test,
+             keep_model=fold is None or not refit, fit_params=fit_params[name][0],
+             row_params=fit_params[name][1])
+        for fold, train, test in rows
+        for i, ((name, est), method) in enumerate(zip(named_estimators, methods))
+    ]
 
 
-def run_task(task, X, y, sample_weight, target_kind, n_threads):
+def params_for_rows(params, row_params, rows):
+    """``params`` with the per-row ones sliced to ``rows``."""
+    return {key: _safe_indexing(value, rows) if key in row_params else value
+            for key, value in params.items()}
+
+
+def run_task(task, X, y, target_kind, n_threads):
     """Fit a clone of the task's estimator on its training rows and predict its test rows.
 
     Runs with at most ``n_threads`` threads: thread parameters the user left at ``None``
@@ -84,7 +91,7 @@ def run_task(task, X, y, sample_weight, target_kind, n_threads):
     started = time.time()
     try:
         with threadpool_limits(limits=n_threads):
-            outcome = _fit_and_predict(task, X, y, sample_weight, target_kind, n_threads)
+            outcome = _fit_and_predict(task, X, y, target_kind, n_threads)
     except Exception as exc:
         where = "the full refit" if task.fold is None else f"fold {task.fold + 1}/{task.n_folds}"
         raise FoldFitError(
@@ -94,12 +101,10 @@ def run_task(task, X, y, sample_weight, target_kind, n_threads):
     return (*outcome, started, time.time())
 
 
-def _fit_and_predict(task, X, y, sample_weight, target_kind, n_threads):
+def _fit_and_predict(task, X, y, target_kind, n_threads):
     model = clone(task.estimator)
     user_threads = _set_thread_budget(model, n_threads)
-    fit_params = {}
-    if sample_weight is not None:
-        fit_params["sample_weight"] = sample_weight[task.train]
+    fit_params = params_for_rows(task.fit_params, task.row_params, task.train)
     start = time.perf_counter()
     model.fit(_safe_indexing(X, task.train), _safe_indexing(y, task.train), **fit_params)
     fit_time = time.perf_counter() - start

@@ -129,6 +129,39 @@ def check_sample_weight_support(named_estimators, final_name, final_estimator):
             )
 
 
+def route_fit_params(fit_params, sample_weight, names, n_rows):
+    """Split ``<name>__<param>`` fit parameters per estimator (and ``final_estimator``).
+
+    ``sample_weight`` goes to every estimator. Returns ``{name: (params, per_row)}``
+    where ``per_row`` names the parameters with one value per row of X, which are
+    sliced to each task's training rows.
+    """
+    routed = {name: {} for name in [*names, "final_estimator"]}
+    for key, value in fit_params.items():
+        name, _, param = key.partition("__")
+        if name not in routed or not param:
+            raise ValueError(
+                f"fit parameter {key!r} must be named <estimator>__<parameter>, with an "
+                f"estimator of {names} or final_estimator"
+            )
+        if param == "sample_weight" and sample_weight is not None:
+            raise ValueError(f"{key!r} and sample_weight both given; pass one of them")
+        routed[name][param] = value
+    if sample_weight is not None:
+        for params in routed.values():
+            params["sample_weight"] = sample_weight
+    return {name: (params, tuple(p for p, v in params.items() if _is_per_row(v, n_rows)))
+            for name, params in routed.items()}
+
+
+def _is_per_row(value, n_rows):
+    """Whether a fit parameter holds one value per row (an array, list, Series, sparse)."""
+    if sp.issparse(value):
+        return value.shape[0] == n_rows
+    is_array = isinstance(value, (np.ndarray, list)) or hasattr(value, "iloc")
+    return is_array and len(value) == n_rows
+
+
 def validate_sample_weight(sample_weight, n_rows):
     """Return ``sample_weight`` as a finite, non-negative float array of ``n_rows``."""
     weights = np.asarray(sample_weight, dtype=np.float64)

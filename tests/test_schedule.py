@@ -15,7 +15,8 @@ def three_estimator_tasks(refit):
     X, y = np.zeros((30, 1)), np.arange(30) % 2
     plan = SplitPlan.from_cv(3, X, y, None, classifier=True)
     named = [(name, DummyClassifier()) for name in ("a", "b", "c")]
-    return make_tasks(named, ["predict_proba"] * 3, plan, refit=refit)
+    no_params = {name: ({}, ()) for name, _ in named}
+    return make_tasks(named, ["predict_proba"] * 3, plan, refit=refit, fit_params=no_params)
 
 
 def test_refits_first_then_measured_longest_then_unmeasured_first():
