@@ -20,7 +20,8 @@ Table 2 adds a fifth estimator (``HistGradientBoostingClassifier``) to a fitted 
 stack with ``memory=`` (``set_params(estimators=five)`` then ``fit``) and compares that with
 fitting the five-estimator stack from scratch without a cache.
 
-Run it by hand from the repository root (it is not a test); a full run takes ~10 minutes::
+Run it by hand from the repository root (it is not a test); a full run takes about 8
+minutes on 2 cores::
 
     python benchmarks/bench_search.py                       # electricity, full size
     python benchmarks/bench_search.py --quick               # smoke run on a 3,000-row subset

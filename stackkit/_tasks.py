@@ -108,7 +108,7 @@ def _fit_and_predict(task, X, y, target_kind, n_threads):
     start = time.perf_counter()
     model.fit(_safe_indexing(X, task.train), _safe_indexing(y, task.train), **fit_params)
     fit_time = time.perf_counter() - start
-    model.set_params(**user_threads)
+    _restore_threads(model, user_threads)
     predictions, predict_time = None, 0.0
     if task.test is not None:
         start = time.perf_counter()
@@ -133,6 +133,21 @@ def _set_thread_budget(model, n_threads):
             unset[key] = value
     model.set_params(**{key: n_threads for key in unset})
     return unset
+
+
+def _restore_threads(model, user_threads):
+    """Give the fitted model back the user's thread settings (``None``: every core).
+
+    XGBoost ignores ``set_params(n_jobs=None)`` on a fitted model, so its booster is
+    told directly (``nthread=0`` is XGBoost's own "every core").
+    """
+    model.set_params(**user_threads)
+    params = model.get_params(deep=True)
+    for key in user_threads:
+        owner = params.get(key.rpartition("__")[0], model) if "__" in key else model
+        fitted = hasattr(owner, "n_features_in_")  # a template inside a wrapper is not
+        if booster_library(owner) == "xgboost" and fitted:
+            owner.get_booster().set_param({"nthread": 0})
 
 
 def task_log(results):

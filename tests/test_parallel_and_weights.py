@@ -1,5 +1,7 @@
 """Parallel runs give the same result; thread budgets; sample weights reach every fit."""
 
+import json
+
 import numpy as np
 import pytest
 from joblib import cpu_count, parallel_config
@@ -94,6 +96,8 @@ def test_booster_gets_thread_budget_and_user_setting_is_kept(clf_data, monkeypat
     budget = max(1, cpu_count() // 2)
     assert sorted(seen) == sorted([budget] * 3 + [3] * 3)
     assert stack.named_estimators_["auto"].n_jobs is None  # restored after fitting
+    config = json.loads(stack.named_estimators_["auto"].get_booster().save_config())
+    assert config["learner"]["generic_param"]["nthread"] == "0"  # every core to predict
     assert stack.estimators[0][1].n_jobs is None  # the user's estimator is untouched
 
 
