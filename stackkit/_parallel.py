@@ -48,7 +48,7 @@ def run_tasks(tasks, X, y, *, target_kind, n_jobs, verbose, cache=None):
             i = todo[j]
             results[i] = TaskResult(tasks[i], *output)
             schedule.observe(tasks[i], results[i].finished - results[i].started)
-            if cache is not None:
+            if keys[i] is not None:
                 cache.save(keys[i], output)
             if bar is not None:
                 bar.update()
@@ -63,8 +63,12 @@ def _cached_results(tasks, cache, X, y, target_kind):
     if cache is None:
         return [None] * len(tasks), [None] * len(tasks)
     data_key = TaskCache.data_key(X, y, target_kind)
-    keys = [TaskCache.task_key(task, data_key) for task in tasks]
-    stored = [cache.load(key) for key in keys]
+    keys, unhashable = [], set()
+    for task in tasks:  # one warning per estimator that cannot be hashed
+        keys.append(None if task.name in unhashable else TaskCache.task_key(task, data_key))
+        if keys[-1] is None:
+            unhashable.add(task.name)
+    stored = [None if key is None else cache.load(key) for key in keys]
     results = [None if output is None else TaskResult(task, *output, cached=True)
                for task, output in zip(tasks, stored)]
     return keys, results

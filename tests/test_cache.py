@@ -187,3 +187,24 @@ def test_progress_bar_counts_cached_tasks_as_done(data, logs, tmp_path, capsys):
     stack(logs, str(tmp_path / "cache"), n=3, verbose=1).fit(X, y)
     err = capsys.readouterr().err
     assert "fold tasks" in err and "12/12" in err and "8 cached" in err
+
+
+def test_estimator_with_a_lambda_runs_uncached_with_one_warning(data, logs, tmp_path):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from stackkit import StackkitWarning
+
+    X, y = data
+    doubled = make_pipeline(FunctionTransformer(lambda Z: Z * 2), Ridge())
+    estimators = [("doubled", doubled), ("r0", CountingRidge(logs[0]))]
+    with pytest.warns(StackkitWarning, match="'doubled' cannot be hashed") as record:
+        model = StackingRegressor(estimators, cv=3, memory=str(tmp_path / "c")).fit(X, y)
+    assert len([w for w in record if issubclass(w.category, StackkitWarning)]) == 1
+    log = model.task_log_
+    assert not log["cached"].any()
+    with pytest.warns(StackkitWarning):
+        again = StackingRegressor(estimators, cv=3, memory=str(tmp_path / "c")).fit(X, y)
+    assert again.task_log_.groupby("estimator")["cached"].all().to_dict() == {
+        "doubled": False, "r0": True}
+    np.testing.assert_allclose(again.oof_, model.oof_)
