@@ -16,8 +16,6 @@ from pathlib import Path
 
 import joblib
 
-from .exceptions import warn
-
 FORMAT = b"stackkit-task-cache-v1\n"
 _DIGEST_SIZE = 32  # sha256
 
@@ -54,25 +52,20 @@ class TaskCache:
 
     @staticmethod
     def task_key(task, data_key):
-        """Hash identifying one task's result, or None if the task cannot be hashed.
+        """Hash identifying one task's result, or None if the estimator cannot be hashed.
 
         An estimator holding a lambda or a closure cannot be pickled for hashing; its
-        tasks then run uncached, with a warning naming the estimator.
+        tasks then run uncached.
         """
-        try:
-            return TaskCache._hash_task(task, data_key)
-        except (pickle.PicklingError, AttributeError, TypeError) as exc:
-            warn(f"estimator {task.name!r} cannot be hashed for the memory= cache, so its "
-                 f"tasks run uncached ({type(exc).__name__}: {str(exc)[:120]})")
-            return None
-
-    @staticmethod
-    def _hash_task(task, data_key):
         est = task.estimator
-        return joblib.hash((
-            FORMAT, f"{type(est).__module__}.{type(est).__qualname__}", est, task.method,
-            task.train, task.test, task.keep_model, task.fit_params, data_key,
-        ))
+        try:
+            return joblib.hash((
+                FORMAT, f"{type(est).__module__}.{type(est).__qualname__}", est,
+                task.method, task.train, task.test, task.keep_model, task.fit_params,
+                data_key,
+            ))
+        except (pickle.PicklingError, AttributeError, TypeError):
+            return None
 
     def _path(self, key):
         return self.folder / key[:2] / f"{key}.pkl"

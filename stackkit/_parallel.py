@@ -7,6 +7,7 @@ from threadpoolctl import threadpool_info
 from ._cache import TaskCache
 from ._compat import progress_bar
 from ._schedule import LongestFirst
+from .exceptions import warn
 from ._tasks import TaskResult, run_task
 
 
@@ -63,11 +64,10 @@ def _cached_results(tasks, cache, X, y, target_kind):
     if cache is None:
         return [None] * len(tasks), [None] * len(tasks)
     data_key = TaskCache.data_key(X, y, target_kind)
-    keys, unhashable = [], set()
-    for task in tasks:  # one warning per estimator that cannot be hashed
-        keys.append(None if task.name in unhashable else TaskCache.task_key(task, data_key))
-        if keys[-1] is None:
-            unhashable.add(task.name)
+    keys = [TaskCache.task_key(task, data_key) for task in tasks]
+    for name in dict.fromkeys(t.name for t, key in zip(tasks, keys) if key is None):
+        warn(f"estimator {name!r} cannot be hashed for the memory= cache (it holds "
+             "something that cannot be pickled, e.g. a lambda), so its tasks run uncached")
     stored = [None if key is None else cache.load(key) for key in keys]
     results = [None if output is None else TaskResult(task, *output, cached=True)
                for task, output in zip(tasks, stored)]

@@ -125,14 +125,19 @@ def _set_thread_budget(model, n_threads):
     Returns the changed parameters with their original values, to restore after fit.
     """
     params = model.get_params(deep=True)
-    owners = {"": model, **{key: v for key, v in params.items() if hasattr(v, "get_params")}}
-    unset = {}
-    for key, value in params.items():
-        owner, _, leaf = key.rpartition("__")
-        if leaf in THREAD_PARAMS and value is None and booster_library(owners.get(owner)):
-            unset[key] = value
+    unset = {
+        key: None for key, value in params.items()
+        if key.rpartition("__")[2] in THREAD_PARAMS and value is None
+        and booster_library(_owner(model, params, key))
+    }
     model.set_params(**{key: n_threads for key in unset})
     return unset
+
+
+def _owner(model, params, key):
+    """The estimator (``model`` or a nested one) that parameter ``key`` belongs to."""
+    prefix = key.rpartition("__")[0]
+    return params.get(prefix) if prefix else model
 
 
 def _restore_threads(model, user_threads):
@@ -144,7 +149,7 @@ def _restore_threads(model, user_threads):
     model.set_params(**user_threads)
     params = model.get_params(deep=True)
     for key in user_threads:
-        owner = params.get(key.rpartition("__")[0], model) if "__" in key else model
+        owner = _owner(model, params, key)
         fitted = hasattr(owner, "n_features_in_")  # a template inside a wrapper is not
         if booster_library(owner) == "xgboost" and fitted:
             owner.get_booster().set_param({"nthread": 0})
