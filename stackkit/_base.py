@@ -2,7 +2,9 @@
 
 from abc import ABCMeta, abstractmethod
 from dataclasses import dataclass
+from functools import partial
 
+import joblib
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -36,6 +38,10 @@ class Target:
     @property
     def multi_output(self):
         return self.kind in ("multilabel", "continuous-multioutput")
+
+
+def _predict_columns(estimator, method, X, target_kind):
+    return to_columns(getattr(estimator, method)(X), method, target_kind)
 
 
 def _final_has(method):
@@ -267,11 +273,20 @@ class BaseStacking(
         return self._final_input(self._base_predictions(X), X)
 
     def _base_predictions(self, X):
-        blocks = [
-            to_columns(getattr(est, method)(X), method, self.layout_.target_kind)
-            for est, method in zip(self.estimators_, self.stack_method_)
-        ]
+        cache = TaskCache.from_memory(self.memory)
+        keys = self._prediction_keys(X) if cache else [None] * len(self.estimators_)
+        blocks = []
+        for est, method, key in zip(self.estimators_, self.stack_method_, keys):
+            predict = partial(_predict_columns, est, method, X, self.layout_.target_kind)
+            blocks.append(predict() if key is None else cache.fetch(key, predict))
         return np.hstack(blocks)
+
+    def _prediction_keys(self, X):
+        """Per base model, the ``memory=`` key of its predictions on ``X`` (or None)."""
+        x_key = joblib.hash(X)
+        log = self.task_log_
+        return [TaskCache.prediction_key(list(log.cache_key[log.estimator == name]), method, x_key)
+                for name, method in zip(self.layout_.names, self.stack_method_)]
 
     def _final_input(self, meta, X, layout=None):
         if not self.passthrough:

@@ -1,11 +1,15 @@
-"""Content-addressed cache of fold-task results (``memory=``).
+"""Content-addressed cache of fold-task results and base-model predictions (``memory=``).
 
-An entry holds what a task returned (fitted model if kept, held-out predictions,
+A task entry holds what a task returned (fitted model if kept, held-out predictions,
 timings) under a hash of everything that decides it: the estimator's class and
 parameters, the prediction method, the target kind, the data (X, y), the fit
-parameters (sample_weight among them) and the task's training and test rows. Entries are written atomically (a temporary
-file renamed into place) with a checksum, so a reader never uses a half-written,
-truncated, corrupted or foreign file: such an entry is a miss and is recomputed.
+parameters (sample_weight among them) and the task's training and test rows. A
+prediction entry holds one fitted base model's meta-feature columns for one X, under a
+hash of the keys of the tasks that made the model, the method and X: the candidates of
+a grid search share their base models, and each outer test fold is predicted once.
+Entries are written atomically (a temporary file renamed into place) with a checksum,
+so a reader never uses a half-written, truncated, corrupted or foreign file: such an
+entry is a miss and is recomputed.
 """
 
 import hashlib
@@ -66,6 +70,25 @@ class TaskCache:
             ))
         except (pickle.PicklingError, AttributeError, TypeError):
             return None
+
+    @staticmethod
+    def prediction_key(task_keys, method, x_key):
+        """Hash identifying one base model's predictions on the data hashed as ``x_key``.
+
+        ``task_keys`` are the keys of the tasks that made the model; None if any of them
+        was not cached (the model then has no identity in the cache).
+        """
+        if not task_keys or any(key is None for key in task_keys):
+            return None
+        return joblib.hash((FORMAT, "predictions", tuple(task_keys), method, x_key))
+
+    def fetch(self, key, compute):
+        """The output stored under ``key``; on a miss, ``compute()`` stored and returned."""
+        output = self.load(key)
+        if output is None:
+            output = compute()
+            self.save(key, output)
+        return output
 
     def _path(self, key):
         return self.folder / key[:2] / f"{key}.pkl"

@@ -29,14 +29,18 @@ PARAMETERS = """\
     memory : None, str or joblib.Memory, default=None
         Folder caching each fold task's result (fitted model if kept, held-out
         predictions), keyed by a hash of the estimator's class and parameters, the
-        method, the data (X, y, sample_weight) and the task's rows. A grid search over
-        the final estimator or ``passthrough`` then fits each base estimator's folds
-        once; changing or adding one estimator refits only its tasks; a fit killed
-        part-way resumes from its finished tasks. Entries that cannot be read or do not
-        match their checksum are recomputed. The cache grows by one entry per distinct
-        task (the fold models' size when ``refit=False``, else little more than the
-        predictions); clear it by deleting the folder. Estimators with
-        ``random_state=None`` get the stored result of an earlier fit.
+        method, the data (X, y, sample_weight) and the task's rows, and each fitted base
+        model's predictions on the data it is asked to predict. A grid search over the
+        final estimator or ``passthrough`` then fits each base estimator's folds once
+        and predicts each outer test fold once; changing or adding one estimator refits
+        only its tasks; a fit killed part-way resumes from its finished tasks. Entries
+        that cannot be read or do not match their checksum are recomputed. The cache
+        grows by one entry per distinct task (the fold models' size when
+        ``refit=False``, else little more than the predictions) and per distinct
+        (model, X) predicted; clear it by deleting the folder. Estimators with
+        ``random_state=None`` get the stored result of an earlier fit. A function is
+        hashed by its module and name, not its code: after editing a function used by
+        an estimator (e.g. in a ``FunctionTransformer``), clear the cache.
     n_jobs : int, default=None
         Number of fold tasks run at once, through one joblib ``Parallel`` call over all
         (estimator x fold) tasks; ``None`` means 1 unless in a
@@ -65,8 +69,8 @@ ATTRIBUTES = """\
     task_log_ : DataFrame
         One row per fold task (``fold`` is ``"full"`` for the refit): estimator,
         fold, training and test rows, fit and predict seconds, and when the task
-        started and finished (seconds since the first task started), and whether
-        it was read from the ``memory`` cache.
+        started and finished (seconds since the first task started), whether it was
+        read from the ``memory`` cache, and its cache key (None without ``memory``).
     layout_ : Layout
         Which meta-feature columns belong to which base estimator.
     n_features_in_ : int

@@ -47,7 +47,7 @@ def run_tasks(tasks, X, y, *, target_kind, n_jobs, verbose, cache=None):
     try:
         for j, output in outputs:
             i = todo[j]
-            results[i] = TaskResult(tasks[i], *output)
+            results[i] = TaskResult(tasks[i], *output, cache_key=keys[i])
             schedule.observe(tasks[i], results[i].finished - results[i].started)
             if keys[i] is not None:
                 cache.save(keys[i], output)
@@ -69,8 +69,8 @@ def _cached_results(tasks, cache, X, y, target_kind):
         warn(f"estimator {name!r} cannot be hashed for the memory= cache (it holds "
              "something that cannot be pickled, e.g. a lambda), so its tasks run uncached")
     stored = [None if key is None else cache.load(key) for key in keys]
-    results = [None if output is None else TaskResult(task, *output, cached=True)
-               for task, output in zip(tasks, stored)]
+    results = [None if output is None else TaskResult(task, *output, cached=True, cache_key=key)
+               for task, output, key in zip(tasks, stored, keys)]
     return keys, results
 
 

@@ -56,6 +56,7 @@ class TaskResult:
     started: float  # wall-clock (time.time) when the worker began and finished the task
     finished: float
     cached: bool = False  # True: read from the memory= cache, not run in this fit
+    cache_key: str | None = None  # the task's memory= cache entry (None: caching off)
 
 
 def make_tasks(named_estimators, methods, plan, *, refit, fit_params):
@@ -159,7 +160,8 @@ def task_log(results):
     """One row per task: estimator, fold (``"full"`` for the refit), rows and seconds.
 
     ``started`` and ``finished`` are seconds since the first task of this fit started
-    (NaN for tasks read from the cache, marked ``cached``).
+    (NaN for tasks read from the cache, marked ``cached``); ``cache_key`` names the
+    task's ``memory=`` entry (None when caching is off or the estimator cannot be hashed).
     """
     ran = [r for r in results if not r.cached]
     origin = min((r.started for r in ran), default=0.0)
@@ -174,5 +176,6 @@ def task_log(results):
             "started": [np.nan if r.cached else r.started - origin for r in results],
             "finished": [np.nan if r.cached else r.finished - origin for r in results],
             "cached": [r.cached for r in results],
+            "cache_key": [r.cache_key for r in results],
         }
     )

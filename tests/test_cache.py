@@ -19,7 +19,8 @@ from stackkit import StackingRegressor
 
 
 class CountingRidge(RegressorMixin, BaseEstimator):
-    """A ridge regression that appends a line to ``log`` at every fit (counts across processes)."""
+    """A ridge regression that appends a line to ``log`` at every fit and to
+    ``log + ".predict"`` at every predict (counts across processes)."""
 
     def __init__(self, log, alpha=1.0):
         self.log = log
@@ -34,6 +35,8 @@ class CountingRidge(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X):
+        with open(f"{self.log}.predict", "a") as handle:
+            handle.write(f"{len(X)}\n")
         return self.model_.predict(X)
 
 
@@ -77,6 +80,35 @@ def test_grid_search_fits_base_estimators_once_per_outer_split(data, logs, tmp_p
     # per estimator: 3 outer splits x (3 folds + 1 refit), then the best candidate refit
     # on all rows: 3 folds + 1 refit. Without the cache it would be 6 x 12 + 4 = 76.
     assert [_count(log) for log in logs[:2]] == [16, 16]
+
+
+def test_grid_search_predicts_each_outer_test_fold_once(data, logs, tmp_path):
+    X, y = data
+    grid = {"final_estimator__alpha": [0.1, 1.0, 10.0], "passthrough": [False, True]}
+    GridSearchCV(stack(logs, str(tmp_path / "cache"), final_estimator=Ridge()),
+                 grid, cv=3).fit(X, y)
+    # per estimator: 3 outer splits x (3 held-out folds + the outer test rows, shared by
+    # the 6 candidates), then the 3 held-out folds of the best candidate's refit.
+    # Without cached predictions it would be 3 x (3 + 6) + 3 = 30.
+    assert [_count(f"{log}.predict") for log in logs[:2]] == [15, 15]
+
+
+def test_cached_predictions_equal_fresh_ones_and_follow_model_and_data(data, logs, tmp_path):
+    X, y = data
+    plain = stack(logs, None).fit(X, y)
+    cached = stack(logs, str(tmp_path / "cache")).fit(X, y)
+    before = _count(f"{logs[0]}.predict")
+    for _ in range(2):
+        np.testing.assert_array_equal(cached.predict(X), plain.predict(X))
+        np.testing.assert_array_equal(cached.transform(X[:40]), plain.transform(X[:40]))
+    # plain predicts at each of its 4 calls; the cached stack once per distinct X
+    assert _count(f"{logs[0]}.predict") - before == 4 + 2
+    changed = X.copy()
+    changed[3, 1] += 1e-9
+    cached.predict(changed)
+    cached.set_params(r0__alpha=7.0).fit(X, y).predict(X)
+    # the changed cell, then the refit r0's 3 folds and its new predictions
+    assert _count(f"{logs[0]}.predict") - before == 6 + 1 + 3 + 1
 
 
 def test_changing_one_estimator_refits_only_its_tasks(data, logs, tmp_path):
