@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _validation as checks
 from ._cache import TaskCache
+from ._early_stopping import best_iterations, hold_refits, refits_after_folds
 from ._fold_average import FoldAverage
 from ._oof import Layout, assemble_oof, to_columns
 from ._parallel import run_tasks
@@ -153,19 +154,27 @@ class BaseStacking(
         X, target, weights = self._validate_fit_input(X, y, sample_weight)
         named, methods, final = self._validate_estimators(X, target, weights)
         routed = checks.route_fit_params(fit_params, weights, self._all_names(), X.shape[0])
+        checks.check_early_stopping(named, routed)
         plan = SplitPlan.from_cv(self.cv, X, target.values, groups, classifier=self._is_clf())
         self._check_plan(plan, target)
         layout = Layout.build([n for n, _ in named], methods, target.kind, target.classes,
                               target.n_outputs)
         tasks = make_tasks(named, methods, plan, refit=self.refit, fit_params=routed)
-        results = run_tasks(tasks, X, target.values, target_kind=target.kind,
-                            n_jobs=self.n_jobs, verbose=self.verbose,
-                            cache=TaskCache.from_memory(self.memory))
+        results = self._run(tasks, X, target)
         oof = assemble_oof(results, layout, plan)
         final = self._fit_final(final, self._final_input(oof, X, layout), target,
                                 routed["final_estimator"], plan.tested)
         self._set_fitted(named, methods, results, layout, oof, final, target)
         return X
+
+    def _run(self, tasks, X, target):
+        """Run the tasks; the refits of early-stopped estimators once their folds are done."""
+        run = partial(run_tasks, X=X, y=target.values, target_kind=target.kind,
+                      n_jobs=self.n_jobs, verbose=self.verbose,
+                      cache=TaskCache.from_memory(self.memory))
+        now, held = hold_refits(tasks)
+        results = run(now)
+        return results + (run(refits_after_folds(held, results)) if held else [])
 
     def _all_names(self):
         """Every estimator name, dropped ones included (their fit parameters are ignored)."""
@@ -242,6 +251,7 @@ class BaseStacking(
         self.layout_ = layout
         self.oof_ = oof
         self.task_log_ = task_log(results)
+        self.best_iterations_ = best_iterations(results)
         self.final_estimator_ = final
         if target.classes is not None:
             self.classes_ = target.classes

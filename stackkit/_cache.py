@@ -20,7 +20,7 @@ from pathlib import Path
 
 import joblib
 
-FORMAT = b"stackkit-task-cache-v1\n"
+FORMAT = b"stackkit-task-cache-v2\n"
 _DIGEST_SIZE = 32  # sha256
 
 

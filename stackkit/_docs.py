@@ -71,6 +71,15 @@ ATTRIBUTES = """\
         fold, training and test rows, fit and predict seconds, and when the task
         started and finished (seconds since the first task started), whether it was
         read from the ``memory`` cache, and its cache key (None without ``memory``).
+    best_iterations_ : dict of str to ndarray of shape (n_folds,)
+        For each base estimator that stops early (XGBoost ``early_stopping_rounds``,
+        LightGBM ``early_stopping_round`` or its ``early_stopping`` callback,
+        ``HistGradientBoosting*(early_stopping=True)``), the number of boosting
+        rounds each fold model kept, in fold order; empty when none does. XGBoost
+        and LightGBM stop on 10% of each training fold, held out by stackkit
+        (stratified for classifiers, seeded), never on the fold's test rows. With
+        ``refit=True`` the model refit on all rows trains, without early stopping,
+        for the mean of these rounds times (all rows / rows a fold model trained on).
     layout_ : Layout
         Which meta-feature columns belong to which base estimator.
     n_features_in_ : int

@@ -15,6 +15,7 @@ from sklearn.utils import _safe_indexing
 from threadpoolctl import threadpool_limits
 
 from ._compat import booster_library
+from ._early_stopping import Stopped, inner_split, stopper
 from ._oof import to_columns
 from .exceptions import FoldFitError
 
@@ -55,6 +56,7 @@ class TaskResult:
     predict_time: float
     started: float  # wall-clock (time.time) when the worker began and finished the task
     finished: float
+    stopped: Stopped | None  # an early-stopped model's rounds and training rows
     cached: bool = False  # True: read from the memory= cache, not run in this fit
     cache_key: str | None = None  # the task's memory= cache entry (None: caching off)
 
@@ -99,15 +101,15 @@ def run_task(task, X, y, target_kind, n_threads):
             f"estimator {task.name!r} ({type(task.estimator).__name__}) failed on {where} "
             f"({len(task.train)} training rows): {type(exc).__name__}: {exc}"
         ) from exc
-    return (*outcome, started, time.time())
+    *fitted, stopped = outcome
+    return (*fitted, started, time.time(), stopped)
 
 
 def _fit_and_predict(task, X, y, target_kind, n_threads):
     model = clone(task.estimator)
     user_threads = _set_thread_budget(model, n_threads)
-    fit_params = params_for_rows(task.fit_params, task.row_params, task.train)
     start = time.perf_counter()
-    model.fit(_safe_indexing(X, task.train), _safe_indexing(y, task.train), **fit_params)
+    stopped = _fit(model, task, X, y, target_kind)
     fit_time = time.perf_counter() - start
     _restore_threads(model, user_threads)
     predictions, predict_time = None, 0.0
@@ -116,7 +118,29 @@ def _fit_and_predict(task, X, y, target_kind, n_threads):
         raw = getattr(model, task.method)(_safe_indexing(X, task.test))
         predictions = to_columns(raw, task.method, target_kind)
         predict_time = time.perf_counter() - start
-    return model if task.keep_model else None, predictions, fit_time, predict_time
+    return model if task.keep_model else None, predictions, fit_time, predict_time, stopped
+
+
+def _fit(model, task, X, y, target_kind):
+    """Fit ``model`` on the task's training rows, early-stopped if it asks for it.
+
+    Returns :class:`~stackkit._early_stopping.Stopped` for an early-stopped model.
+    """
+    adapter = stopper(model, task.fit_params)
+    if adapter is None or not adapter.needs_eval_set:
+        model.fit(_safe_indexing(X, task.train), _safe_indexing(y, task.train),
+                  **params_for_rows(task.fit_params, task.row_params, task.train))
+        return None if adapter is None else adapter.stopped(model, len(task.train))
+    fit_rows, eval_rows = inner_split(task.train, _safe_indexing(y, task.train), target_kind)
+    weights = task.fit_params.get("sample_weight")
+    rounds = adapter.fit(
+        model,
+        (_safe_indexing(X, fit_rows), _safe_indexing(y, fit_rows)),
+        (_safe_indexing(X, eval_rows), _safe_indexing(y, eval_rows)),
+        None if weights is None else _safe_indexing(weights, eval_rows),
+        params_for_rows(task.fit_params, task.row_params, fit_rows),
+    )
+    return Stopped(int(rounds), len(fit_rows))
 
 
 def _set_thread_budget(model, n_threads):

@@ -11,7 +11,11 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils.validation import has_fit_parameter
 
+from ._compat import booster_library
+from ._early_stopping import stopper
+
 STACK_METHODS = ("predict_proba", "decision_function", "predict")
+EVAL_SET_PARAMS = {"eval_set", "eval_X", "eval_y"}
 
 
 def validate_estimators(estimators, reserved_names):
@@ -160,6 +164,30 @@ def _is_per_row(value, n_rows):
         return value.shape[0] == n_rows
     is_array = isinstance(value, (np.ndarray, list)) or hasattr(value, "iloc")
     return is_array and len(value) == n_rows
+
+
+def check_early_stopping(named_estimators, routed_params):
+    """Reject early stopping that stackkit cannot serve, before any fitting.
+
+    stackkit carves each fold's evaluation set itself, so it must not be passed in, and
+    it can hand one only to a booster placed directly in the stack.
+    """
+    for name, est in named_estimators:
+        params = routed_params[name][0]
+        given = sorted(EVAL_SET_PARAMS & params.keys())
+        if given and stopper(est, params) is not None:
+            raise ValueError(
+                f"estimator {name!r} stops early on rows stackkit holds out of each training "
+                f"fold; do not pass {name}__{given[0]} (the same evaluation set in every fold "
+                "would let held-out rows decide when training stops)"
+            )
+        for path, inner in est.get_params(deep=True).items():
+            if booster_library(inner) in ("xgboost", "lightgbm") and stopper(inner) is not None:
+                raise ValueError(
+                    f"estimator {name!r} holds {type(inner).__name__} with early stopping at "
+                    f"{name}__{path}; stackkit gives an evaluation set only to a booster placed "
+                    "directly in the stack: place it there or turn its early stopping off"
+                )
 
 
 def validate_sample_weight(sample_weight, n_rows):

@@ -1,0 +1,200 @@
+"""Leak-free early stopping of boosters inside folds, and the refit's number of rounds.
+
+A booster asks for early stopping through its own parameters: XGBoost
+``early_stopping_rounds`` (or an ``EarlyStopping`` callback), LightGBM
+``early_stopping_round`` or one of its aliases (or an ``early_stopping`` callback in
+``fit(callbacks=...)``), scikit-learn's ``HistGradientBoosting*`` ``early_stopping=True``.
+XGBoost and LightGBM need an evaluation set: each fold task carves one from its own
+training rows (:data:`VALIDATION_FRACTION` of them, stratified for classifiers, seeded
+with :data:`SEED`), so the fold's held-out rows never decide when training stops.
+``HistGradientBoosting*`` carves its own validation split from the rows it is given,
+which are the training rows too.
+
+With ``refit=True`` the full-data model is fit once every fold has finished, for the
+mean number of rounds the fold models kept, scaled by the ratio of rows (all rows over
+the rows a fold model trained on), with early stopping off.
+"""
+
+import inspect
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
+
+from ._compat import booster_library
+
+VALIDATION_FRACTION = 0.1  # share of a fold's training rows held out for early stopping
+SEED = 0  # seed of the inner validation split
+LIGHTGBM_ALIASES = ("early_stopping_round", "early_stopping_rounds", "early_stopping",
+                    "n_iter_no_change")
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """How an early-stopped fold model ended: rounds it kept, rows it was trained on."""
+
+    rounds: int
+    n_fit_rows: int
+
+
+class _XGBoost:
+    rounds_param = "n_estimators"
+    needs_eval_set = True
+
+    @staticmethod
+    def requested(params):
+        return params.get("early_stopping_rounds") is not None or any(
+            _is_xgboost_stopper(cb) for cb in params.get("callbacks") or ())
+
+    @staticmethod
+    def fit(model, fit_data, eval_data, eval_weight, fit_params):
+        extra = {"verbose": False, **fit_params}
+        if eval_weight is not None:
+            extra["sample_weight_eval_set"] = [eval_weight]
+        model.fit(*fit_data, eval_set=[eval_data], **extra)
+        return model.best_iteration + 1
+
+    @staticmethod
+    def without_stopping(params):
+        kept = [cb for cb in params.get("callbacks") or () if not _is_xgboost_stopper(cb)]
+        return {"early_stopping_rounds": None, "callbacks": kept or None}
+
+
+class _LightGBM:
+    rounds_param = "n_estimators"
+    needs_eval_set = True
+
+    @staticmethod
+    def requested(params, fit_params=None):
+        return any(_positive(params.get(alias)) for alias in LIGHTGBM_ALIASES) or any(
+            _is_lightgbm_stopper(cb) for cb in (fit_params or {}).get("callbacks") or ())
+
+    @staticmethod
+    def fit(model, fit_data, eval_data, eval_weight, fit_params):
+        extra = dict(fit_params)
+        if eval_weight is not None:
+            extra["eval_sample_weight"] = [eval_weight]
+        if "eval_X" in inspect.signature(model.fit).parameters:  # LightGBM >= 4.7
+            extra.update(eval_X=(eval_data[0],), eval_y=(eval_data[1],))
+        else:
+            extra["eval_set"] = [eval_data]
+        model.fit(*fit_data, **extra)
+        return model.best_iteration_
+
+    @staticmethod
+    def without_stopping(params):
+        return {alias: 0 for alias in LIGHTGBM_ALIASES if _positive(params.get(alias))}
+
+
+class _HistGradientBoosting:
+    rounds_param = "max_iter"
+    needs_eval_set = False  # it holds out its own validation rows
+
+    @staticmethod
+    def requested(params):
+        return params.get("early_stopping") is True
+
+    @staticmethod
+    def stopped(model, n_rows):
+        """Rounds the fitted model kept and rows it trained on, out of ``n_rows`` given."""
+        fraction = model.validation_fraction
+        if fraction is None:
+            held_out = 0
+        elif isinstance(fraction, (int, np.integer)):
+            held_out = fraction
+        else:
+            held_out = math.ceil(fraction * n_rows)
+        return Stopped(model.n_iter_, n_rows - held_out)
+
+    @staticmethod
+    def without_stopping(params):
+        return {"early_stopping": False}
+
+
+def _positive(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value > 0
+
+
+def _is_xgboost_stopper(callback):
+    from xgboost.callback import EarlyStopping  # xgboost is loaded: it made the estimator
+
+    return isinstance(callback, EarlyStopping)
+
+
+def _is_lightgbm_stopper(callback):
+    return hasattr(callback, "stopping_rounds")  # what lightgbm.early_stopping() returns
+
+
+def inner_split(rows, y_rows, target_kind):
+    """Split a fold's training ``rows`` into rows to fit and rows to evaluate stopping on.
+
+    Stratified by class for classifiers when every class has two rows or more.
+    """
+    split = dict(n_splits=1, test_size=VALIDATION_FRACTION, random_state=SEED)
+    try:
+        if target_kind not in ("binary", "multiclass"):
+            raise ValueError("not a classification target")
+        fit, evaluate = next(StratifiedShuffleSplit(**split).split(rows, y_rows))
+    except ValueError:  # regression, or a class too small to stratify
+        fit, evaluate = next(ShuffleSplit(**split).split(rows))
+    return rows[np.sort(fit)], rows[np.sort(evaluate)]
+
+
+def stopper(estimator, fit_params=None):
+    """The early-stopping adapter of ``estimator`` if it asks for early stopping, else None."""
+    params = estimator.get_params(deep=False)
+    library = booster_library(estimator)
+    if library == "xgboost":
+        return _XGBoost if _XGBoost.requested(params) else None
+    if library == "lightgbm":
+        return _LightGBM if _LightGBM.requested(params, fit_params) else None
+    if type(estimator).__name__.startswith("HistGradientBoosting"):
+        return _HistGradientBoosting if _HistGradientBoosting.requested(params) else None
+    return None
+
+
+def hold_refits(tasks):
+    """Split ``tasks`` into those to run now and the full refits of early-stopped estimators.
+
+    A held refit needs the rounds its estimator's fold models kept, so it runs after them.
+    """
+    now, held = [], []
+    for task in tasks:
+        waits = task.fold is None and stopper(task.estimator, task.fit_params) is not None
+        (held if waits else now).append(task)
+    return now, held
+
+
+def refits_after_folds(held, results):
+    """The held refits, each set to its folds' mean rounds scaled to all rows, stopping off."""
+    return [_refit_for_rounds(task, [r.stopped for r in results
+                                     if r.task.est_index == task.est_index and r.stopped])
+            for task in held]
+
+
+def _refit_for_rounds(task, stops):
+    adapter = stopper(task.estimator, task.fit_params)
+    fit_rows = np.mean([stop.n_fit_rows for stop in stops])
+    rounds = np.mean([stop.rounds for stop in stops]) * len(task.train) / fit_rows
+    params = task.estimator.get_params(deep=False)
+    estimator = clone(task.estimator).set_params(
+        **adapter.without_stopping(params), **{adapter.rounds_param: max(1, round(rounds))})
+    return replace(task, estimator=estimator, fit_params=_without_stopping_callbacks(task.fit_params))
+
+
+def _without_stopping_callbacks(fit_params):
+    if not fit_params.get("callbacks"):
+        return fit_params
+    kept = [cb for cb in fit_params["callbacks"] if not _is_lightgbm_stopper(cb)]
+    return {**fit_params, "callbacks": kept}
+
+
+def best_iterations(results):
+    """Per early-stopped estimator, the rounds each fold model kept, in fold order."""
+    folds = sorted((r for r in results if r.stopped and r.task.fold is not None),
+                   key=lambda r: r.task.fold)
+    names = dict.fromkeys(r.task.name for r in folds)
+    return {name: np.array([r.stopped.rounds for r in folds if r.task.name == name])
+            for name in names}
