@@ -17,6 +17,7 @@ from . import _validation as checks
 from ._cache import TaskCache
 from ._early_stopping import best_iterations, hold_refits, refits_after_folds
 from ._fold_average import FoldAverage
+from ._gpu import visible_gpus, warn_without_gpus
 from ._oof import Layout, assemble_oof, to_columns
 from ._parallel import run_tasks
 from ._params import StackParamsMixin
@@ -169,9 +170,11 @@ class BaseStacking(
 
     def _run(self, tasks, X, target):
         """Run the tasks; the refits of early-stopped estimators once their folds are done."""
+        n_gpus = visible_gpus()
+        warn_without_gpus([(task.name, task.estimator) for task in tasks], n_gpus)
         run = partial(run_tasks, X=X, y=target.values, target_kind=target.kind,
                       n_jobs=self.n_jobs, verbose=self.verbose,
-                      cache=TaskCache.from_memory(self.memory))
+                      cache=TaskCache.from_memory(self.memory), n_gpus=n_gpus)
         now, held = hold_refits(tasks)
         results = run(now)
         return results + (run(refits_after_folds(held, results)) if held else [])

@@ -16,6 +16,13 @@ def booster_library(estimator):
     return root if root in BOOSTER_LIBRARIES else None
 
 
+def to_host(array):
+    """A device array (CuPy, as GPU boosters may return) copied to host memory; else as is."""
+    if type(array).__module__.split(".", 1)[0] == "cupy":
+        return array.get()
+    return array
+
+
 def progress_bar(total, done, description):
     """A tqdm progress bar (notebook-aware), or None when tqdm is not installed."""
     try:

@@ -70,7 +70,8 @@ ATTRIBUTES = """\
         One row per fold task (``fold`` is ``"full"`` for the refit): estimator,
         fold, training and test rows, fit and predict seconds, and when the task
         started and finished (seconds since the first task started), whether it was
-        read from the ``memory`` cache, and its cache key (None without ``memory``).
+        read from the ``memory`` cache, its cache key (None without ``memory``), and
+        where it ran (``"cpu"``, or ``"gpu:<n>"`` for the GPU lane of device n).
     best_iterations_ : dict of str to ndarray of shape (n_folds,)
         For each base estimator that stops early (XGBoost ``early_stopping_rounds``,
         LightGBM ``early_stopping_round`` or its ``early_stopping`` callback,

@@ -4,14 +4,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._compat import to_host
+
 
 def to_columns(raw, method, target_kind):
     """Turn one estimator's raw output into a 2-D float block of meta-feature columns.
 
     Binary probabilities keep only the positive class (the other column is redundant).
     Multilabel probabilities given as a list of per-label ``(n, 2)`` arrays keep each
-    label's positive column.
+    label's positive column. Device arrays are copied to host numpy first.
     """
+    raw = [to_host(p) for p in raw] if isinstance(raw, list) else to_host(raw)
     if isinstance(raw, list):
         return np.column_stack([np.asarray(p)[:, -1] for p in raw]).astype(np.float64)
     block = np.asarray(raw, dtype=np.float64)

@@ -1,11 +1,14 @@
 """Running the task list: one joblib ``Parallel`` call with a per-task thread budget."""
 
+from itertools import chain
+
 from joblib import cpu_count, effective_n_jobs
 from sklearn.utils.parallel import Parallel, delayed
 from threadpoolctl import threadpool_info
 
 from ._cache import TaskCache
 from ._compat import progress_bar
+from ._gpu import plan_lanes
 from ._schedule import LongestFirst
 from .exceptions import warn
 from ._tasks import TaskResult, run_task
@@ -21,7 +24,7 @@ def thread_budget(n_jobs, n_tasks):
     return max(1, min(cpu_count() // concurrent, callers_limit))
 
 
-def run_tasks(tasks, X, y, *, target_kind, n_jobs, verbose, cache=None):
+def run_tasks(tasks, X, y, *, target_kind, n_jobs, verbose, cache=None, n_gpus=0):
     """Run every task in one ``Parallel`` call; return their results in task order.
 
     With a :class:`~stackkit._cache.TaskCache`, tasks whose result is stored are not
@@ -31,23 +34,29 @@ def run_tasks(tasks, X, y, *, target_kind, n_jobs, verbose, cache=None):
     task raises at once (a :class:`~stackkit.exceptions.FoldFitError`) and the
     remaining ones are cancelled. The backend comes from the caller's
     ``joblib.parallel_config`` (loky by default; threading, or dask for a cluster).
+
+    Tasks whose estimator asks for a GPU run in ``n_gpus`` lanes: each lane is one job
+    that runs its tasks one after another on its device, beside the CPU tasks.
     """
     keys, results = _cached_results(tasks, cache, X, y, target_kind)
     todo = [i for i, result in enumerate(results) if result is None]
-    schedule = LongestFirst([tasks[i] for i in todo])
+    pending = [tasks[i] for i in todo]
+    cpu, lanes = plan_lanes(pending, n_gpus)
+    device = {j: f"gpu:{d}" for d, lane in enumerate(lanes) for j in lane}
+    schedule = LongestFirst([pending[j] for j in cpu])
+    jobs = chain(([(j, pending[j], d) for j in lane] for d, lane in enumerate(lanes)),
+                 ([(cpu[k], task, None)] for k, task in schedule))
     bar = progress_bar(len(tasks), len(tasks) - len(todo), "fold tasks") if verbose else None
     # batch_size=1: tasks are coarse, and batching them would unbalance the workers.
     parallel = Parallel(n_jobs=n_jobs, verbose=0 if bar else verbose, batch_size=1,
                         return_as="generator_unordered")
-    n_threads = thread_budget(n_jobs, len(todo))
-    outputs = parallel(
-        delayed(_run_indexed)(i, task, X, y, target_kind, n_threads)
-        for i, task in schedule
-    )
+    n_threads = thread_budget(n_jobs, len(cpu) + len(lanes))
+    outputs = parallel(delayed(_run_job)(job, X, y, target_kind, n_threads) for job in jobs)
     try:
-        for j, output in outputs:
+        for j, output in chain.from_iterable(outputs):
             i = todo[j]
-            results[i] = TaskResult(tasks[i], *output, cache_key=keys[i])
+            results[i] = TaskResult(tasks[i], *output, cache_key=keys[i],
+                                    device=device.get(j, "cpu"))
             schedule.observe(tasks[i], results[i].finished - results[i].started)
             if keys[i] is not None:
                 cache.save(keys[i], output)
@@ -74,5 +83,6 @@ def _cached_results(tasks, cache, X, y, target_kind):
     return keys, results
 
 
-def _run_indexed(i, task, X, y, target_kind, n_threads):
-    return i, run_task(task, X, y, target_kind, n_threads)
+def _run_job(job, X, y, target_kind, n_threads):
+    """Run the ``(index, task, gpu device or None)`` entries of one job in turn."""
+    return [(j, run_task(task, X, y, target_kind, n_threads, device)) for j, task, device in job]

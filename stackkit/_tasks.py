@@ -16,6 +16,7 @@ from threadpoolctl import threadpool_limits
 
 from ._compat import booster_library
 from ._early_stopping import Stopped, inner_split, stopper
+from ._gpu import place_on_device
 from ._oof import to_columns
 from .exceptions import FoldFitError
 
@@ -59,6 +60,7 @@ class TaskResult:
     stopped: Stopped | None  # an early-stopped model's rounds and training rows
     cached: bool = False  # True: read from the memory= cache, not run in this fit
     cache_key: str | None = None  # the task's memory= cache entry (None: caching off)
+    device: str | None = None  # where it ran: "cpu" or "gpu:<lane>"; None if read from cache
 
 
 def make_tasks(named_estimators, methods, plan, *, refit, fit_params):
@@ -83,18 +85,20 @@ def params_for_rows(params, row_params, rows):
             for key, value in params.items()}
 
 
-def run_task(task, X, y, target_kind, n_threads):
+def run_task(task, X, y, target_kind, n_threads, device=None):
     """Fit a clone of the task's estimator on its training rows and predict its test rows.
 
     Runs with at most ``n_threads`` threads: thread parameters the user left at ``None``
     are set to it on the clone (and restored after fitting), and BLAS/OpenMP pools are
-    limited by threadpoolctl. Returns the fields of a :class:`TaskResult` after ``task``
-    (the task itself is not sent back: the caller has it).
+    limited by threadpoolctl. ``device`` (a GPU lane's device number) is given to the
+    clone's GPU parameters that name no device. Returns the fields of a
+    :class:`TaskResult` after ``task`` (the task itself is not sent back: the caller
+    has it).
     """
     started = time.time()
     try:
         with threadpool_limits(limits=n_threads):
-            outcome = _fit_and_predict(task, X, y, target_kind, n_threads)
+            outcome = _fit_and_predict(task, X, y, target_kind, n_threads, device)
     except Exception as exc:
         where = "the full refit" if task.fold is None else f"fold {task.fold + 1}/{task.n_folds}"
         raise FoldFitError(
@@ -105,8 +109,10 @@ def run_task(task, X, y, target_kind, n_threads):
     return (*fitted, started, time.time(), stopped)
 
 
-def _fit_and_predict(task, X, y, target_kind, n_threads):
+def _fit_and_predict(task, X, y, target_kind, n_threads, device):
     model = clone(task.estimator)
+    if device is not None:
+        place_on_device(model, device)
     user_threads = _set_thread_budget(model, n_threads)
     start = time.perf_counter()
     stopped = _fit(model, task, X, y, target_kind)
@@ -185,7 +191,8 @@ def task_log(results):
 
     ``started`` and ``finished`` are seconds since the first task of this fit started
     (NaN for tasks read from the cache, marked ``cached``); ``cache_key`` names the
-    task's ``memory=`` entry (None when caching is off or the estimator cannot be hashed).
+    task's ``memory=`` entry (None when caching is off or the estimator cannot be hashed);
+    ``device`` is ``"cpu"`` or the GPU lane ``"gpu:<n>"`` it ran in (None if cached).
     """
     ran = [r for r in results if not r.cached]
     origin = min((r.started for r in ran), default=0.0)
@@ -201,5 +208,6 @@ def task_log(results):
             "finished": [np.nan if r.cached else r.finished - origin for r in results],
             "cached": [r.cached for r in results],
             "cache_key": [r.cache_key for r in results],
+            "device": [r.device for r in results],
         }
     )

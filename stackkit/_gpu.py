@@ -1,0 +1,101 @@
+"""The GPU lane: which tasks ask for a GPU, how many devices are visible, which runs where.
+
+An estimator asks for a GPU through its library's own parameter, on itself or on a
+nested estimator (a pipeline step): ``device="cuda"`` or ``"gpu"`` (XGBoost, and
+estimators that follow its convention), ``device_type="gpu"`` or ``"cuda"``
+(LightGBM), ``task_type="GPU"`` (CatBoost). Such tasks run in one lane per visible
+device, one task at a time per device, while the CPU tasks run on the other workers.
+"""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from ._compat import booster_library
+from .exceptions import warn
+
+# parameter name -> values that ask for a GPU (compared in lower case, before any ":N")
+GPU_VALUES = {"device": ("cuda", "gpu"), "device_type": ("cuda", "gpu"), "task_type": ("gpu",)}
+NVIDIA_PROC = Path("/proc/driver/nvidia/gpus")
+
+
+def gpu_request(estimator):
+    """``"<param>=<value>"`` of the first parameter by which ``estimator`` asks for a GPU."""
+    for key, value in estimator.get_params(deep=True).items():
+        name = key.rpartition("__")[2]
+        if isinstance(value, str) and name in GPU_VALUES:
+            if value.lower().partition(":")[0] in GPU_VALUES[name]:
+                return f"{key}={value!r}"
+    return None
+
+
+def visible_gpus():
+    """Number of CUDA devices this process may use, without importing a GPU library.
+
+    ``CUDA_VISIBLE_DEVICES`` decides when set; otherwise the NVIDIA driver's device
+    list (``/proc/driver/nvidia/gpus``) or, where that does not exist, ``nvidia-smi -L``.
+    """
+    listed = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if listed is not None:
+        devices = [d for d in listed.split(",") if d.strip()]
+        return 0 if not devices or devices[0].strip().startswith("-") else len(devices)
+    if NVIDIA_PROC.is_dir():
+        return len(list(NVIDIA_PROC.iterdir()))
+    if shutil.which("nvidia-smi"):
+        try:
+            out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.SubprocessError):
+            return 0
+        return sum(line.startswith("GPU") for line in out.stdout.splitlines())
+    return 0
+
+
+def warn_without_gpus(named_estimators, n_devices):
+    """Warn once, naming them, when estimators ask for a GPU and none is visible.
+
+    They then run as CPU tasks: XGBoost falls back to its CPU algorithm, LightGBM and
+    CatBoost raise, as each does on its own.
+    """
+    requests = {name: gpu_request(est) for name, est in named_estimators}
+    asked = ", ".join(f"{name!r} ({req})" for name, req in requests.items() if req)
+    if asked and not n_devices:
+        warn(f"estimators ask for a GPU but none is visible: {asked}; they run on the CPU "
+             "workers, where XGBoost falls back to the CPU and LightGBM or CatBoost raise")
+
+
+def plan_lanes(tasks, n_devices):
+    """Split task indices into CPU tasks and one list per GPU lane (device 0, 1, ...).
+
+    GPU tasks go round-robin to the lanes, full refits first; with no visible device
+    every task is a CPU task.
+    """
+    requests = {t.name: gpu_request(t.estimator) for t in tasks} if n_devices else {}
+    wanting = sorted((i for i, t in enumerate(tasks) if requests.get(t.name)),
+                     key=lambda i: tasks[i].fold is not None)
+    lanes = [wanting[d::n_devices] for d in range(min(n_devices, len(wanting)))]
+    cpu = [i for i, t in enumerate(tasks) if not requests.get(t.name)]
+    return cpu, lanes
+
+
+def place_on_device(model, device):
+    """Point each GPU request in ``model`` that names no device ordinal at ``device``.
+
+    XGBoost-style ``device="cuda"`` becomes ``"cuda:<device>"``; LightGBM gets
+    ``gpu_device_id`` and CatBoost ``devices``, unless the user set them.
+    """
+    params = model.get_params(deep=True)
+    changes = {}
+    for key, value in params.items():
+        owner_key, _, name = key.rpartition("__")
+        if not (isinstance(value, str) and value.lower() in GPU_VALUES.get(name, ())):
+            continue  # no GPU request, or one that already names its device
+        library = booster_library(params[owner_key] if owner_key else model)
+        prefix = f"{owner_key}__" if owner_key else ""
+        if library == "lightgbm" and f"{prefix}gpu_device_id" not in params:
+            changes[f"{prefix}gpu_device_id"] = device
+        elif library == "catboost" and f"{prefix}devices" not in params:
+            changes[f"{prefix}devices"] = str(device)
+        elif name == "device" and library not in ("lightgbm", "catboost"):
+            changes[key] = f"{value}:{device}"
+    model.set_params(**changes)
