@@ -1,10 +1,8 @@
 """The shared stacking estimator: one algorithm, thin classifier/regressor variants."""
 
 from abc import ABCMeta, abstractmethod
-from dataclasses import dataclass
 from functools import partial
 
-import joblib
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -18,32 +16,12 @@ from ._cache import TaskCache
 from ._early_stopping import best_iterations, hold_refits, refits_after_folds
 from ._fold_average import FoldAverage
 from ._gpu import visible_gpus, warn_without_gpus
-from ._oof import Layout, assemble_oof, to_columns
+from ._oof import Layout, assemble_oof
 from ._parallel import run_tasks
 from ._params import StackParamsMixin
+from ._predict import base_predictions
 from ._split import SplitPlan
 from ._tasks import make_tasks, params_for_rows, task_log
-
-
-@dataclass(frozen=True)
-class Target:
-    """The validated target of one fit: values as the base models see them, and its kind."""
-
-    values: np.ndarray
-    kind: str  # binary, multiclass, multilabel, continuous, continuous-multioutput
-    classes: object = None  # classifier: array of labels, or one array per label column
-
-    @property
-    def n_outputs(self):
-        return 1 if self.values.ndim == 1 else self.values.shape[1]
-
-    @property
-    def multi_output(self):
-        return self.kind in ("multilabel", "continuous-multioutput")
-
-
-def _predict_columns(estimator, method, X, target_kind):
-    return to_columns(getattr(estimator, method)(X), method, target_kind)
 
 
 def _final_has(method):
@@ -287,19 +265,10 @@ class BaseStacking(
 
     def _base_predictions(self, X):
         cache = TaskCache.from_memory(self.memory)
-        keys = self._prediction_keys(X) if cache else [None] * len(self.estimators_)
-        blocks = []
-        for est, method, key in zip(self.estimators_, self.stack_method_, keys):
-            predict = partial(_predict_columns, est, method, X, self.layout_.target_kind)
-            blocks.append(predict() if key is None else cache.fetch(key, predict))
-        return np.hstack(blocks)
-
-    def _prediction_keys(self, X):
-        """Per base model, the ``memory=`` key of its predictions on ``X`` (or None)."""
-        x_key = joblib.hash(X)
         log = self.task_log_
-        return [TaskCache.prediction_key(list(log.cache_key[log.estimator == name]), method, x_key)
-                for name, method in zip(self.layout_.names, self.stack_method_)]
+        task_keys = [list(log.cache_key[log.estimator == name]) for name in self.layout_.names]
+        return base_predictions(self.estimators_, self.stack_method_, X, self.layout_.target_kind,
+                                cache, task_keys)
 
     def _final_input(self, meta, X, layout=None):
         if not self.passthrough:

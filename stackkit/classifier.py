@@ -10,7 +10,8 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_array, column_or_1d
 
 from . import _docs
-from ._base import BaseStacking, Target, _final_has
+from ._base import BaseStacking, _final_has
+from ._target import Target
 
 
 class StackingClassifier(ClassifierMixin, BaseStacking):

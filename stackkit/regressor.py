@@ -7,7 +7,8 @@ from sklearn.multioutput import MultiOutputRegressor
 from sklearn.utils.validation import check_array
 
 from . import _docs
-from ._base import BaseStacking, Target
+from ._base import BaseStacking
+from ._target import Target
 
 
 class StackingRegressor(RegressorMixin, BaseStacking):
