@@ -181,7 +181,8 @@ def _refit_for_rounds(task, stops):
     params = task.estimator.get_params(deep=False)
     estimator = clone(task.estimator).set_params(
         **adapter.without_stopping(params), **{adapter.rounds_param: max(1, round(rounds))})
-    return replace(task, estimator=estimator, fit_params=_without_stopping_callbacks(task.fit_params))
+    fit_params = _without_stopping_callbacks(task.fit_params)
+    return replace(task, estimator=estimator, fit_params=fit_params)
 
 
 def _without_stopping_callbacks(fit_params):

@@ -89,7 +89,7 @@ def run_task(task, X, y, target_kind, n_threads, device=None):
     """Fit a clone of the task's estimator on its training rows and predict its test rows.
 
     Runs with at most ``n_threads`` threads: thread parameters the user left at ``None``
-    are set to it on the clone (and restored after fitting), and BLAS/OpenMP pools are
+    are set to it on the clone (and restored after predicting), and BLAS/OpenMP pools are
     limited by threadpoolctl. ``device`` (a GPU lane's device number) is given to the
     clone's GPU parameters that name no device. Returns the fields of a
     :class:`TaskResult` after ``task`` (the task itself is not sent back: the caller
@@ -117,13 +117,13 @@ def _fit_and_predict(task, X, y, target_kind, n_threads, device):
     start = time.perf_counter()
     stopped = _fit(model, task, X, y, target_kind)
     fit_time = time.perf_counter() - start
-    _restore_threads(model, user_threads)
     predictions, predict_time = None, 0.0
     if task.test is not None:
         start = time.perf_counter()
         raw = getattr(model, task.method)(_safe_indexing(X, task.test))
         predictions = to_columns(raw, task.method, target_kind)
         predict_time = time.perf_counter() - start
+    _restore_threads(model, user_threads)  # after predicting: LightGBM ignores threadpoolctl
     return model if task.keep_model else None, predictions, fit_time, predict_time, stopped
 
 

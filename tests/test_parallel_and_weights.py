@@ -101,6 +101,25 @@ def test_booster_gets_thread_budget_and_user_setting_is_kept(clf_data, monkeypat
     assert stack.estimators[0][1].n_jobs is None  # the user's estimator is untouched
 
 
+def test_held_out_rows_are_predicted_within_the_budget_too(clf_data, monkeypatch):
+    """LightGBM predicts with its ``n_jobs``, ignoring threadpoolctl: keep the budget on."""
+    X, y = clf_data
+    seen = []
+    original = LGBMClassifier.predict_proba
+
+    def recording_predict_proba(self, X, **kwargs):
+        seen.append(self.n_jobs)
+        return original(self, X, **kwargs)
+
+    monkeypatch.setattr(LGBMClassifier, "predict_proba", recording_predict_proba)
+    stack = StackingClassifier([("lgbm", LGBMClassifier(n_estimators=5, verbose=-1))],
+                               cv=3, n_jobs=2)
+    with parallel_config(backend="threading"):
+        stack.fit(X, y)
+    assert seen == [max(1, cpu_count() // 2)] * 3  # the 3 held-out folds
+    assert stack.named_estimators_["lgbm"].n_jobs is None  # every core to predict later
+
+
 def test_sample_weight_reaches_every_fold_and_the_final_estimator():
     X, y = make_regression(n_samples=90, n_features=3, noise=1.0, random_state=0)
     weights = np.random.RandomState(0).uniform(0.5, 2.0, size=len(y))
