@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin, clone
 from sklearn.utils import Bunch, _safe_indexing, get_tags
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
 from . import _validation as checks
 from ._cache import TaskCache
@@ -142,7 +142,7 @@ class BaseStacking(
         results = self._run(tasks, X, target)
         oof = assemble_oof(results, layout, plan)
         final = self._fit_final(final, self._final_input(oof, X, layout), target,
-                                routed["final_estimator"], plan.tested)
+                                routed["final_estimator"], plan.tested, layout)
         self._set_fitted(named, methods, results, layout, oof, final, target)
         return X
 
@@ -206,6 +206,7 @@ class BaseStacking(
         final = self._default_final_estimator() if self.final_estimator is None else self.final_estimator
         checks.validate_final_estimator(final, self._is_clf())
         if target.multi_output:
+            checks.check_layout_learner_target(final, target.kind)
             final = self._for_multi_output(final)
         methods = checks.resolve_stack_methods(named, self.stack_method, self._auto_methods)
         if weights is not None:
@@ -217,10 +218,12 @@ class BaseStacking(
             return estimator
         return self._multi_output_wrapper(estimator)
 
-    def _fit_final(self, final, meta_input, target, final_params, tested):
+    def _fit_final(self, final, meta_input, target, final_params, tested, layout):
         final = clone(final)
         rows = np.flatnonzero(tested)
         fit_params = params_for_rows(*final_params, rows)
+        if has_fit_parameter(final, "layout"):
+            fit_params["layout"] = layout
         final.fit(_safe_indexing(meta_input, rows), target.values[rows], **fit_params)
         return final
 

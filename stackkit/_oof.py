@@ -41,12 +41,21 @@ class Layout:
     target_kind : str
         The target's kind (binary, multiclass, multilabel, continuous, ...), which
         decides how raw predictions become columns.
+    methods : tuple of str
+        The method whose output fills each estimator's columns (``predict_proba``,
+        ``decision_function`` or ``predict``). For binary probabilities the one
+        column is the positive class's.
+
+    A final estimator whose ``fit`` takes a ``layout`` argument receives the stack's
+    layout there (see :mod:`stackkit.meta`), so it knows which columns belong to which
+    base model without parsing column names.
     """
 
     names: tuple
     widths: tuple
     suffixes: tuple
     target_kind: str
+    methods: tuple
 
     @classmethod
     def build(cls, names, methods, target_kind, classes, n_outputs):
@@ -54,7 +63,7 @@ class Layout:
             _suffixes(method, target_kind, classes, n_outputs) for method in methods
         )
         widths = tuple(max(len(s), 1) for s in suffixes)
-        return cls(tuple(names), widths, suffixes, target_kind)
+        return cls(tuple(names), widths, suffixes, target_kind, tuple(methods))
 
     @property
     def n_columns(self):

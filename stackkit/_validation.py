@@ -122,6 +122,15 @@ def _resolve_method(name, est, method, auto_order):
     return method
 
 
+def check_layout_learner_target(final_estimator, target_kind):
+    """A final estimator that reads the stack's layout cannot be wrapped per output."""
+    if has_fit_parameter(final_estimator, "layout"):
+        raise ValueError(
+            f"final_estimator {type(final_estimator).__name__} weighs base models by the "
+            f"stack's layout, one target at a time; the target is {target_kind}"
+        )
+
+
 def check_sample_weight_support(named_estimators, final_name, final_estimator):
     """Raise if ``sample_weight`` was given but an estimator cannot take it."""
     for name, est in [*named_estimators, (final_name, final_estimator)]:

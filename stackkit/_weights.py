@@ -1,0 +1,79 @@
+"""Solvers behind the meta-learners: non-negative least squares, simplex log loss, greedy selection."""
+
+import numpy as np
+from scipy.optimize import minimize, nnls
+
+EPS = 1e-15
+
+
+def least_squares_weights(A, b, row_weight=None, *, sum_to_one=False):
+    """Non-negative ``w`` minimising ``||sqrt(row_weight) * (A w - b)||^2``.
+
+    With ``sum_to_one`` the weights are also constrained to sum to one (a convex
+    combination), solved by SLSQP on the normal equations.
+    """
+    if row_weight is not None:
+        root = np.sqrt(row_weight)[:, None]
+        A, b = A * root, b * root[:, 0]
+    if not sum_to_one:
+        return nnls(A, b)[0]
+    gram, target = A.T @ A, A.T @ b
+    scale = max(float(np.trace(gram)), EPS)
+    return _on_simplex(lambda w: (w @ gram @ w - 2 * target @ w) / scale,
+                       lambda w: (2 * gram @ w - 2 * target) / scale, A.shape[1])
+
+
+def log_loss_weights(truth_proba, row_weight=None):
+    """Simplex weights minimising the log loss of the blended probabilities.
+
+    ``truth_proba[i, m]`` is the probability model ``m`` gives row ``i``'s true class;
+    the blend gives it ``truth_proba[i] @ w``, so the loss is convex in ``w``.
+    """
+    Q = np.clip(truth_proba, EPS, 1.0)
+    s = np.ones(len(Q)) if row_weight is None else np.asarray(row_weight, dtype=float)
+    total = s.sum()
+    return _on_simplex(lambda w: -(s * np.log(Q @ w)).sum() / total,
+                       lambda w: -(Q.T @ (s / (Q @ w))) / total, Q.shape[1])
+
+
+def _on_simplex(loss, gradient, n_models):
+    start = np.full(n_models, 1.0 / n_models)
+    result = minimize(loss, start, jac=gradient, method="SLSQP",
+                      bounds=[(0.0, 1.0)] * n_models,
+                      constraints={"type": "eq", "fun": lambda w: w.sum() - 1.0,
+                                   "jac": lambda w: np.ones_like(w)})
+    weights = np.clip(result.x, 0.0, None)
+    return weights / weights.sum()
+
+
+def greedy_selection(outputs, score, *, n_init, n_iterations):
+    """Caruana et al. (2004) ensemble selection with replacement.
+
+    Starts from the ``n_init`` best single models (each counted once), then adds,
+    ``n_iterations`` times, the model whose addition gives the best-scoring average
+    (ties: the first). Returns the counts at the best-scoring step, so the ensemble
+    never scores below its start, and each single model's score.
+
+    Parameters
+    ----------
+    outputs : list of ndarray
+        Each model's predictions (probabilities or values), all the same shape.
+    score : callable
+        Maps an averaged prediction to a score, higher is better.
+    """
+    singles = np.array([score(output) for output in outputs])
+    counts = np.zeros(len(outputs), dtype=int)
+    total = np.zeros_like(outputs[0], dtype=float)
+    for m in np.argsort(-singles, kind="stable")[:n_init]:
+        counts[m] += 1
+        total = total + outputs[m]
+    best_score, best_counts = score(total / counts.sum()), counts.copy()
+    for _ in range(n_iterations):
+        k = counts.sum()
+        trials = [score((total + output) / (k + 1)) for output in outputs]
+        pick = int(np.argmax(trials))
+        counts[pick] += 1
+        total = total + outputs[pick]
+        if trials[pick] > best_score:
+            best_score, best_counts = trials[pick], counts.copy()
+    return best_counts, singles
