@@ -1,5 +1,6 @@
 """stackkit: stacked ensembles for scikit-learn."""
 
+from . import meta, presets, report
 from ._fold_average import FoldAverage
 from .classifier import StackingClassifier
 from .exceptions import FoldFitError, StackkitError, StackkitWarning
@@ -7,6 +8,9 @@ from .regressor import StackingRegressor
 
 __all__ = [
     "FoldAverage",
+    "meta",
+    "presets",
+    "report",
     "FoldFitError",
     "StackingClassifier",
     "StackingRegressor",

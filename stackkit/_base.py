@@ -21,7 +21,7 @@ from ._parallel import run_tasks
 from ._params import StackParamsMixin
 from ._predict import base_predictions
 from ._split import SplitPlan
-from ._tasks import make_tasks, params_for_rows, task_log
+from ._tasks import drop_failed, make_tasks, params_for_rows, task_log
 
 
 def _final_has(method):
@@ -46,7 +46,8 @@ class BaseStacking(
 
     @abstractmethod
     def __init__(self, estimators, final_estimator=None, *, cv=5, stack_method="auto",
-                 passthrough=False, refit=True, memory=None, n_jobs=None, verbose=0):
+                 passthrough=False, refit=True, memory=None, on_error="raise", n_jobs=None,
+                 verbose=0):
         self.estimators = estimators
         self.final_estimator = final_estimator
         self.cv = cv
@@ -54,6 +55,7 @@ class BaseStacking(
         self.passthrough = passthrough
         self.refit = refit
         self.memory = memory
+        self.on_error = on_error
         self.n_jobs = n_jobs
         self.verbose = verbose
 
@@ -136,14 +138,19 @@ class BaseStacking(
         checks.check_early_stopping(named, routed)
         plan = SplitPlan.from_cv(self.cv, X, target.values, groups, classifier=self._is_clf())
         self._check_plan(plan, target)
-        layout = Layout.build([n for n, _ in named], methods, target.kind, target.classes,
-                              target.n_outputs)
         tasks = make_tasks(named, methods, plan, refit=self.refit, fit_params=routed)
         results = self._run(tasks, X, target)
-        oof = assemble_oof(results, layout, plan)
+        named, methods, kept, dropped = drop_failed(named, methods, results)
+        layout = Layout.build([n for n, _ in named], methods, target.kind, target.classes,
+                              target.n_outputs)
+        oof = assemble_oof(kept, layout, plan)
         final = self._fit_final(final, self._final_input(oof, X, layout), target,
                                 routed["final_estimator"], plan.tested, layout)
-        self._set_fitted(named, methods, results, layout, oof, final, target)
+        self._set_fitted(named, methods, kept, layout, oof, final, target)
+        self.task_log_ = task_log(results)
+        self.dropped_ = dropped
+        self.oof_target_ = target.values
+        self.oof_folds_ = [test for _, test in plan.folds]
         return X
 
     def _run(self, tasks, X, target):
@@ -152,9 +159,12 @@ class BaseStacking(
         warn_without_gpus([(task.name, task.estimator) for task in tasks], n_gpus)
         run = partial(run_tasks, X=X, y=target.values, target_kind=target.kind,
                       n_jobs=self.n_jobs, verbose=self.verbose,
-                      cache=TaskCache.from_memory(self.memory), n_gpus=n_gpus)
+                      cache=TaskCache.from_memory(self.memory), n_gpus=n_gpus,
+                      catch=self.on_error == "warn")
         now, held = hold_refits(tasks)
         results = run(now)
+        failed = {r.task.name for r in results if r.error}
+        held = [task for task in held if task.name not in failed]
         return results + (run(refits_after_folds(held, results)) if held else [])
 
     def _all_names(self):
@@ -173,6 +183,7 @@ class BaseStacking(
         checks.check_flag(self.passthrough, "passthrough")
         checks.check_flag(self.refit, "refit")
         checks.check_verbose(self.verbose)
+        checks.check_on_error(self.on_error)
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
@@ -234,7 +245,6 @@ class BaseStacking(
         self.stack_method_ = methods
         self.layout_ = layout
         self.oof_ = oof
-        self.task_log_ = task_log(results)
         self.best_iterations_ = best_iterations(results)
         self.final_estimator_ = final
         if target.classes is not None:

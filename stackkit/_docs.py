@@ -41,6 +41,13 @@ PARAMETERS = """\
         ``random_state=None`` get the stored result of an earlier fit. A function is
         hashed by its module and name, not its code: after editing a function used by
         an estimator (e.g. in a ``FunctionTransformer``), clear the cache.
+    on_error : {{"raise", "warn"}}, default="raise"
+        What a base estimator failing on a fold or its refit does. ``"raise"``: the
+        fit stops with a :class:`~stackkit.FoldFitError` naming the estimator, the
+        fold and the cause (the other tasks are cancelled). ``"warn"``: the estimator
+        is dropped from the stack with one ``StackkitWarning`` naming it, the fold and
+        the cause, the others go on, and ``dropped_`` records it; if every estimator
+        fails, ``FoldFitError`` is raised.
     n_jobs : int, default=None
         Number of fold tasks run at once, through one joblib ``Parallel`` call over all
         (estimator x fold) tasks; ``None`` means 1 unless in a
@@ -66,6 +73,12 @@ ATTRIBUTES = """\
     oof_ : ndarray of shape (n_samples, n_meta_features)
         Out-of-fold meta-features of the training rows, in the order of ``X``; NaN for
         rows no fold tested.
+    oof_target_ : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        The target as the base estimators saw it (class labels encoded as
+        ``0 .. n_classes - 1``), rows as in ``oof_``: what
+        :func:`stackkit.report.leaderboard` scores ``oof_`` against.
+    oof_folds_ : list of ndarray
+        Each fold's held-out rows (indices into ``oof_``).
     task_log_ : DataFrame
         One row per fold task (``fold`` is ``"full"`` for the refit): estimator,
         fold, training and test rows, fit and predict seconds, and when the task
@@ -81,6 +94,9 @@ ATTRIBUTES = """\
         (stratified for classifiers, seeded), never on the fold's test rows. With
         ``refit=True`` the model refit on all rows trains, without early stopping,
         for the mean of these rounds times (all rows / rows a fold model trained on).
+    dropped_ : dict of str to str
+        The base estimators dropped because a task failed (``on_error="warn"``), each
+        with its first error; empty when none was.
     layout_ : Layout
         Which meta-feature columns belong to which base estimator.
     n_features_in_ : int

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.metrics import get_scorer
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
@@ -60,7 +61,7 @@ class ProbabilityBlend(ClassifierMixin, MetaLearner):
 
     def _probabilities(self, X):
         n_classes = len(self.classes_)
-        return [_as_probabilities(X[:, columns], n_classes) for columns in self.model_columns_]
+        return [as_probabilities(X[:, columns], n_classes) for columns in self.model_columns_]
 
     def predict_proba(self, X):
         """Class probabilities: the weighted sum of the base models' probabilities.
@@ -130,7 +131,7 @@ def _check_probability_layout(learner, layout):
                              "final estimator")
 
 
-def _as_probabilities(block, n_classes):
+def as_probabilities(block, n_classes):
     """A model's block as an (n, n_classes) probability matrix (binary: one column)."""
     if n_classes == 2 and block.shape[1] == 1:
         positive = np.clip(block[:, 0], 0.0, 1.0)
@@ -171,7 +172,7 @@ class SelectionClassifier(Selection, ProbabilityBlend):
     _default_scoring = "neg_log_loss"
 
     def _answering(self, proba):
-        return FixedClassifier(self.classes_, proba)
+        return FixedClassifier(self.classes_, proba=proba)
 
     def _fit_selection(self, X, y, sample_weight, layout, n_init, n_iterations):
         names, probabilities, codes, weights = self._prepare(X, y, sample_weight, layout)
@@ -193,12 +194,23 @@ class SelectionRegressor(Selection, ValueBlend):
         return self
 
 
-class FixedClassifier(ClassifierMixin, BaseEstimator):
-    """Gives a scorer fixed probabilities, so any scikit-learn scorer can rate a blend."""
+def _given(method):
+    return lambda self: getattr(self, method) is not None
 
-    def __init__(self, classes, proba):
+
+class FixedClassifier(ClassifierMixin, BaseEstimator):
+    """Gives a scorer fixed outputs, so any scikit-learn scorer can rate given predictions.
+
+    ``proba`` and ``decision`` answer ``predict_proba`` and ``decision_function`` (a
+    method without an answer does not exist); ``labels`` answers ``predict``, derived
+    from the others when not given.
+    """
+
+    def __init__(self, classes, proba=None, decision=None, labels=None):
         self.classes = classes
         self.proba = proba
+        self.decision = decision
+        self.labels = labels
 
     @property
     def classes_(self):
@@ -207,11 +219,22 @@ class FixedClassifier(ClassifierMixin, BaseEstimator):
     def __sklearn_is_fitted__(self):
         return True
 
+    @available_if(_given("proba"))
     def predict_proba(self, X):
         return self.proba
 
+    @available_if(_given("decision"))
+    def decision_function(self, X):
+        return self.decision
+
     def predict(self, X):
-        return self.classes[np.argmax(self.proba, axis=1)]
+        if self.labels is not None:
+            return self.labels
+        if self.proba is not None:
+            return self.classes[np.argmax(self.proba, axis=1)]
+        if self.decision.ndim == 1:
+            return self.classes[(self.decision > 0).astype(int)]
+        return self.classes[np.argmax(self.decision, axis=1)]
 
 
 class FixedRegressor(RegressorMixin, BaseEstimator):

@@ -24,7 +24,8 @@ def thread_budget(n_jobs, n_tasks):
     return max(1, min(cpu_count() // concurrent, callers_limit))
 
 
-def run_tasks(tasks, X, y, *, target_kind, n_jobs, verbose, cache=None, n_gpus=0):
+def run_tasks(tasks, X, y, *, target_kind, n_jobs, verbose, cache=None, n_gpus=0,
+              catch=False):
     """Run every task in one ``Parallel`` call; return their results in task order.
 
     With a :class:`~stackkit._cache.TaskCache`, tasks whose result is stored are not
@@ -36,7 +37,9 @@ def run_tasks(tasks, X, y, *, target_kind, n_jobs, verbose, cache=None, n_gpus=0
     ``joblib.parallel_config`` (loky by default; threading, or dask for a cluster).
 
     Tasks whose estimator asks for a GPU run in ``n_gpus`` lanes: each lane is one job
-    that runs its tasks one after another on its device, beside the CPU tasks.
+    that runs its tasks one after another on its device, beside the CPU tasks. With
+    ``catch``, a failed task comes back as a result whose ``error`` says why (never
+    cached) and the other tasks go on.
     """
     keys, results = _cached_results(tasks, cache, X, y, target_kind)
     todo = [i for i, result in enumerate(results) if result is None]
@@ -51,14 +54,15 @@ def run_tasks(tasks, X, y, *, target_kind, n_jobs, verbose, cache=None, n_gpus=0
     parallel = Parallel(n_jobs=n_jobs, verbose=0 if bar else verbose, batch_size=1,
                         return_as="generator_unordered")
     n_threads = thread_budget(n_jobs, len(cpu) + len(lanes))
-    outputs = parallel(delayed(_run_job)(job, X, y, target_kind, n_threads) for job in jobs)
+    outputs = parallel(delayed(_run_job)(job, X, y, target_kind, n_threads, catch)
+                       for job in jobs)
     try:
         for j, output in chain.from_iterable(outputs):
             i = todo[j]
             results[i] = TaskResult(tasks[i], *output, cache_key=keys[i],
                                     device=device.get(j, "cpu"))
             schedule.observe(tasks[i], results[i].finished - results[i].started)
-            if keys[i] is not None:
+            if keys[i] is not None and results[i].error is None:
                 cache.save(keys[i], output)
             if bar is not None:
                 bar.update()
@@ -83,6 +87,7 @@ def _cached_results(tasks, cache, X, y, target_kind):
     return keys, results
 
 
-def _run_job(job, X, y, target_kind, n_threads):
+def _run_job(job, X, y, target_kind, n_threads, catch):
     """Run the ``(index, task, gpu device or None)`` entries of one job in turn."""
-    return [(j, run_task(task, X, y, target_kind, n_threads, device)) for j, task, device in job]
+    return [(j, run_task(task, X, y, target_kind, n_threads, device, catch))
+            for j, task, device in job]

@@ -6,7 +6,7 @@ plain numpy predictions.
 """
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,7 @@ from ._compat import booster_library
 from ._early_stopping import Stopped, inner_split, stopper
 from ._gpu import place_on_device
 from ._oof import to_columns
-from .exceptions import FoldFitError
+from .exceptions import FoldFitError, warn
 
 # Parameter names through which boosters take a thread count; left at None they use
 # every core, which oversubscribes the machine when several tasks run at once.
@@ -58,6 +58,7 @@ class TaskResult:
     started: float  # wall-clock (time.time) when the worker began and finished the task
     finished: float
     stopped: Stopped | None  # an early-stopped model's rounds and training rows
+    error: str | None = None  # why the task failed (on_error="warn"), else None
     cached: bool = False  # True: read from the memory= cache, not run in this fit
     cache_key: str | None = None  # the task's memory= cache entry (None: caching off)
     device: str | None = None  # where it ran: "cpu" or "gpu:<lane>"; None if read from cache
@@ -85,7 +86,7 @@ def params_for_rows(params, row_params, rows):
             for key, value in params.items()}
 
 
-def run_task(task, X, y, target_kind, n_threads, device=None):
+def run_task(task, X, y, target_kind, n_threads, device=None, catch=False):
     """Fit a clone of the task's estimator on its training rows and predict its test rows.
 
     Runs with at most ``n_threads`` threads: thread parameters the user left at ``None``
@@ -93,7 +94,8 @@ def run_task(task, X, y, target_kind, n_threads, device=None):
     limited by threadpoolctl. ``device`` (a GPU lane's device number) is given to the
     clone's GPU parameters that name no device. Returns the fields of a
     :class:`TaskResult` after ``task`` (the task itself is not sent back: the caller
-    has it).
+    has it). A failure raises :class:`FoldFitError`, or with ``catch`` comes back as
+    the ``error`` field (``on_error="warn"``).
     """
     started = time.time()
     try:
@@ -101,12 +103,13 @@ def run_task(task, X, y, target_kind, n_threads, device=None):
             outcome = _fit_and_predict(task, X, y, target_kind, n_threads, device)
     except Exception as exc:
         where = "the full refit" if task.fold is None else f"fold {task.fold + 1}/{task.n_folds}"
-        raise FoldFitError(
-            f"estimator {task.name!r} ({type(task.estimator).__name__}) failed on {where} "
-            f"({len(task.train)} training rows): {type(exc).__name__}: {exc}"
-        ) from exc
+        message = (f"estimator {task.name!r} ({type(task.estimator).__name__}) failed on "
+                   f"{where} ({len(task.train)} training rows): {type(exc).__name__}: {exc}")
+        if not catch:
+            raise FoldFitError(message) from exc
+        return None, None, np.nan, np.nan, started, time.time(), None, message
     *fitted, stopped = outcome
-    return (*fitted, started, time.time(), stopped)
+    return (*fitted, started, time.time(), stopped, None)
 
 
 def _fit_and_predict(task, X, y, target_kind, n_threads, device):
@@ -186,13 +189,38 @@ def _restore_threads(model, user_threads):
             owner.get_booster().set_param({"nthread": 0})
 
 
+def drop_failed(named_estimators, methods, results):
+    """Leave out every base estimator with a failed task, warning once for each.
+
+    Returns the remaining estimators, their methods, their results (renumbered), and
+    ``{name: error}`` of the dropped ones (its first failing fold's, else its refit's).
+    Raises if every estimator failed.
+    """
+    errors = {}
+    failed = [r for r in results if r.error]
+    for result in sorted(failed, key=lambda r: (r.task.fold is None, r.task.fold or 0)):
+        errors.setdefault(result.task.name, result.error)
+    if not errors:
+        return named_estimators, methods, results, {}
+    if len(errors) == len(named_estimators):
+        raise FoldFitError("every base estimator failed: " + "; ".join(errors.values()))
+    for message in errors.values():
+        warn(f"{message}; it is dropped from the stack (on_error='warn')")
+    keep = [i for i, (name, _) in enumerate(named_estimators) if name not in errors]
+    index = {old: new for new, old in enumerate(keep)}
+    kept = [replace(r, task=replace(r.task, est_index=index[r.task.est_index]))
+            for r in results if r.task.name not in errors]
+    return ([named_estimators[i] for i in keep], [methods[i] for i in keep], kept, errors)
+
+
 def task_log(results):
     """One row per task: estimator, fold (``"full"`` for the refit), rows and seconds.
 
     ``started`` and ``finished`` are seconds since the first task of this fit started
     (NaN for tasks read from the cache, marked ``cached``); ``cache_key`` names the
     task's ``memory=`` entry (None when caching is off or the estimator cannot be hashed);
-    ``device`` is ``"cpu"`` or the GPU lane ``"gpu:<n>"`` it ran in (None if cached).
+    ``device`` is ``"cpu"`` or the GPU lane ``"gpu:<n>"`` it ran in (None if cached);
+    ``error`` says why a task failed (``on_error="warn"``), else None.
     """
     ran = [r for r in results if not r.cached]
     origin = min((r.started for r in ran), default=0.0)
@@ -209,5 +237,6 @@ def task_log(results):
             "cached": [r.cached for r in results],
             "cache_key": [r.cache_key for r in results],
             "device": [r.device for r in results],
+            "error": [r.error for r in results],
         }
     )

@@ -288,6 +288,11 @@ def check_flag(value, name):
         raise TypeError(f"{name} must be True or False; got {value!r}")
 
 
+def check_on_error(value):
+    if value not in ("raise", "warn"):
+        raise ValueError(f"on_error must be 'raise' or 'warn'; got {value!r}")
+
+
 def check_verbose(value):
     """Raise unless ``verbose`` is a non-negative integer."""
     if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 0:

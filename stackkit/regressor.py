@@ -53,10 +53,11 @@ class StackingRegressor(RegressorMixin, BaseStacking):
     """
 
     def __init__(self, estimators, final_estimator=None, *, cv=5, stack_method="auto",
-                 passthrough=False, refit=True, memory=None, n_jobs=None, verbose=0):
+                 passthrough=False, refit=True, memory=None, on_error="raise", n_jobs=None,
+                 verbose=0):
         super().__init__(estimators, final_estimator, cv=cv, stack_method=stack_method,
-                         passthrough=passthrough, refit=refit, memory=memory, n_jobs=n_jobs,
-                         verbose=verbose)
+                         passthrough=passthrough, refit=refit, memory=memory,
+                         on_error=on_error, n_jobs=n_jobs, verbose=verbose)
 
     def _default_final_estimator(self):
         return RidgeCV()

@@ -1,0 +1,203 @@
+"""What a fitted stack learned: a leaderboard of its models and how alike their predictions are.
+
+>>> from sklearn.datasets import load_breast_cancer
+>>> from sklearn.linear_model import LogisticRegression
+>>> from sklearn.naive_bayes import GaussianNB
+>>> from stackkit import StackingClassifier, report
+>>> X, y = load_breast_cancer(return_X_y=True)
+>>> stack = StackingClassifier([("lr", LogisticRegression(max_iter=5000)), ("nb", GaussianNB())],
+...                            cv=3).fit(X, y)
+>>> board = report.leaderboard(stack)
+>>> board.index.tolist()
+['lr', 'nb', 'stack']
+>>> board.estimate.tolist()
+['oof', 'oof', 'meta-cv']
+>>> report.oof_correlation(stack).shape
+(2, 2)
+"""
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone, is_classifier
+from sklearn.metrics import get_scorer
+from sklearn.model_selection import cross_validate
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter
+
+from ._meta_base import FixedClassifier, FixedRegressor, as_probabilities
+
+COLUMNS = ["kind", "score", "fold_mean", "fold_std", "fit_time", "predict_time", "weight",
+           "estimate", "note"]
+
+
+def leaderboard(stack, scoring=None, *, nested=False, X=None, y=None, cv=5):
+    """One row per base model, then the stack, then any dropped base model.
+
+    Base models are scored on their out-of-fold predictions (``estimate="oof"``): over
+    every tested row (``score``) and per fold (``fold_mean``, ``fold_std``). The stack's
+    row is never scored on rows its final estimator was fit on: by default the final
+    estimator is refit fold by fold on the other folds' out-of-fold predictions
+    (``"meta-cv"``, cheap, but the base models of those predictions saw every row once);
+    with ``nested=True`` the whole stack is cross-validated on ``X, y`` (``"nested"``,
+    as many stack fits as ``cv`` has folds).
+
+    Parameters
+    ----------
+    stack : fitted StackingClassifier or StackingRegressor
+    scoring : str or callable, default=None
+        Any scikit-learn scorer; None: the stack's ``score`` metric (accuracy or R²).
+        Higher is better, as for every scikit-learn scorer.
+    nested : bool, default=False
+        Score the stack by nested cross-validation on ``X`` and ``y``.
+    X, y : array-like, default=None
+        The training data; needed for ``nested=True`` (and for the ``"meta-cv"`` row
+        of a stack with ``passthrough=True``).
+    cv : int or splitter, default=5
+        The outer folds of ``nested=True``.
+
+    Returns
+    -------
+    board : DataFrame
+        Indexed by model name, with columns ``kind`` (base model, stack, dropped),
+        ``score``, ``fold_mean``, ``fold_std``, ``fit_time`` and ``predict_time``
+        (seconds over its tasks), ``weight`` (the final estimator's ``weights_``, else
+        its coefficient for the model's column, or the mean absolute coefficient over
+        its columns), ``estimate`` (oof, meta-cv, nested) and ``note``.
+    """
+    check_is_fitted(stack)
+    scorer = get_scorer("accuracy" if is_classifier(stack) else "r2") if scoring is None \
+        else get_scorer(scoring)
+    rows = {name: _base_row(stack, name, columns, scorer)
+            for name, columns in zip(stack.layout_.names, stack.layout_.slices())}
+    rows["stack"] = _stack_row(stack, scorer, nested, X, y, cv)
+    for name, error in stack.dropped_.items():
+        rows[name] = {"kind": "dropped", "note": error}
+    weights = _final_weights(stack)
+    board = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=COLUMNS)
+    board["weight"] = pd.Series(weights)
+    return board
+
+
+def oof_correlation(stack, method="pearson"):
+    """Correlation between the base models' out-of-fold predictions (their diversity).
+
+    Each model's block of columns (one per class for multiclass probabilities) is
+    flattened, over the rows some fold tested.
+
+    Parameters
+    ----------
+    stack : fitted StackingClassifier or StackingRegressor
+    method : {"pearson", "spearman", "kendall"}, default="pearson"
+
+    Returns
+    -------
+    correlation : DataFrame of shape (n_models, n_models)
+    """
+    check_is_fitted(stack)
+    tested = ~np.isnan(stack.oof_).any(axis=1)
+    blocks = {name: stack.oof_[tested][:, columns].ravel()
+              for name, columns in zip(stack.layout_.names, stack.layout_.slices())}
+    return pd.DataFrame(blocks).corr(method=method)
+
+
+def _base_row(stack, name, columns, scorer):
+    log = stack.task_log_[stack.task_log_.estimator == name]
+    method = stack.stack_method_[stack.layout_.names.index(name)]
+    folds = _fold_scores(stack, lambda rows: _answer(stack, stack.oof_[rows][:, columns], method),
+                         scorer)
+    return {"kind": "base model", **folds, "fit_time": log.fit_time.sum(),
+            "predict_time": log.predict_time.sum(), "estimate": "oof"}
+
+
+def _fold_scores(stack, answer, scorer):
+    """Score over every tested row, and per fold, of the model ``answer(rows)`` gives."""
+    y = stack.oof_target_
+    tested = np.flatnonzero(~np.isnan(stack.oof_).any(axis=1))
+    per_fold = [scorer(answer(rows), rows[:, None], y[rows]) for rows in stack.oof_folds_]
+    return {"score": scorer(answer(tested), tested[:, None], y[tested]),
+            "fold_mean": float(np.mean(per_fold)), "fold_std": float(np.std(per_fold))}
+
+
+def _answer(stack, block, method):
+    """A stand-in estimator giving a scorer the OOF ``block`` as ``method``'s output."""
+    kind = stack.layout_.target_kind
+    if kind in ("continuous", "continuous-multioutput"):
+        return FixedRegressor(block[:, 0] if block.shape[1] == 1 else block)
+    classes = np.arange(len(stack.classes_)) if kind in ("binary", "multiclass") else None
+    if kind == "multilabel":
+        return FixedClassifier(None, labels=(block > (0.5 if method != "decision_function"
+                                                      else 0.0)).astype(int))
+    if method == "predict_proba":
+        return FixedClassifier(classes, proba=as_probabilities(block, len(classes)))
+    if method == "decision_function":
+        return FixedClassifier(classes, decision=block[:, 0] if block.shape[1] == 1 else block)
+    return FixedClassifier(classes, labels=block[:, 0].astype(int))
+
+
+def _stack_row(stack, scorer, nested, X, y, cv):
+    log = stack.task_log_
+    row = {"kind": "stack", "fit_time": log.fit_time.sum(), "predict_time": log.predict_time.sum()}
+    if nested:
+        if X is None or y is None:
+            raise ValueError("leaderboard(nested=True) needs the training data: pass X= and y=")
+        scores = cross_validate(clone(stack), X, y, cv=cv, scoring=scorer)["test_score"]
+        return {**row, "score": scores.mean(), "fold_mean": scores.mean(),
+                "fold_std": scores.std(), "estimate": "nested"}
+    if stack.passthrough and X is None:
+        return {**row, "note": "pass X= to score a passthrough stack"}
+    meta = stack._final_input(stack.oof_, X) if stack.passthrough else stack.oof_
+    answers = _meta_cv_answers(stack, meta)
+    return {**row, **_fold_scores(stack, lambda rows: answers.subset(rows), scorer),
+            "estimate": "meta-cv"}
+
+
+def _meta_cv_answers(stack, meta):
+    """The final estimator's outputs for each fold's rows, fit on the other folds' rows."""
+    tested = ~np.isnan(stack.oof_).any(axis=1)
+    methods = ("predict",) if stack.layout_.target_kind == "multilabel" else (
+        "predict_proba", "decision_function", "predict")
+    outputs = {}
+    for rows in stack.oof_folds_:
+        train = np.flatnonzero(tested & ~np.isin(np.arange(len(tested)), rows))
+        final = clone(stack.final_estimator_)
+        extra = {"layout": stack.layout_} if has_fit_parameter(final, "layout") else {}
+        final.fit(_rows(meta, train), stack.oof_target_[train], **extra)
+        for method in filter(lambda m: hasattr(final, m), methods):
+            out = np.asarray(getattr(final, method)(_rows(meta, rows)))
+            outputs.setdefault(method, np.zeros((len(tested),) + out.shape[1:], out.dtype))
+            outputs[method][rows] = out
+    return _MetaAnswers(stack, outputs)
+
+
+class _MetaAnswers:
+    """Stand-in estimators over the meta-cv outputs, for any subset of rows."""
+
+    def __init__(self, stack, outputs):
+        self.stack, self.outputs = stack, outputs
+
+    def subset(self, rows):
+        picked = {method: values[rows] for method, values in self.outputs.items()}
+        if not is_classifier(self.stack):
+            return FixedRegressor(picked["predict"])
+        classes = getattr(self.stack.final_estimator_, "classes_", None)
+        return FixedClassifier(classes, proba=picked.get("predict_proba"),
+                               decision=picked.get("decision_function"),
+                               labels=picked.get("predict"))
+
+
+def _rows(data, rows):
+    return data.iloc[rows] if hasattr(data, "iloc") else data[rows]
+
+
+def _final_weights(stack):
+    """Per base model: the final estimator's weight, or its coefficient(s) for the model."""
+    final = stack.final_estimator_
+    if hasattr(final, "weights_"):
+        return final.weights_.to_dict()
+    if getattr(final, "coef_", None) is None:
+        return {}
+    coef = np.atleast_2d(final.coef_)
+    weights = {}
+    for name, columns in zip(stack.layout_.names, stack.layout_.slices()):
+        block = coef[:, columns]
+        weights[name] = float(block[0, 0]) if block.size == 1 else float(np.abs(block).mean())
+    return weights

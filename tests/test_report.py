@@ -1,0 +1,133 @@
+"""stackkit.report: the leaderboard's numbers are the ones a user would compute by hand."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.datasets import make_classification, make_regression
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.metrics import accuracy_score, r2_score, roc_auc_score
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsRegressor
+from sklearn.svm import LinearSVC
+from sklearn.tree import DecisionTreeClassifier
+
+from stackkit import StackingClassifier, StackingRegressor, report
+from stackkit.exceptions import StackkitWarning
+from stackkit.meta import BlendClassifier
+
+
+@pytest.fixture(scope="module")
+def binary():
+    X, y = make_classification(n_samples=400, n_features=8, n_informative=4, random_state=0)
+    return X, np.where(y == 1, "yes", "no")
+
+
+@pytest.fixture(scope="module")
+def fitted(binary):
+    X, y = binary
+    return StackingClassifier([("lr", LogisticRegression()), ("nb", GaussianNB()),
+                               ("tree", DecisionTreeClassifier(max_depth=3, random_state=0))],
+                              cv=4).fit(X, y)
+
+
+def test_base_rows_are_their_oof_scores(fitted, binary):
+    _, y = binary
+    board = report.leaderboard(fitted)
+    assert board.index.tolist() == ["lr", "nb", "tree", "stack"]
+    assert board.kind.tolist() == ["base model"] * 3 + ["stack"]
+    truth = (y == "yes").astype(int)
+    for i, name in enumerate(["lr", "nb", "tree"]):
+        predicted = (fitted.oof_[:, i] > 0.5).astype(int)
+        assert board.loc[name, "score"] == pytest.approx(accuracy_score(truth, predicted))
+        per_fold = [accuracy_score(truth[rows], predicted[rows]) for rows in fitted.oof_folds_]
+        assert board.loc[name, "fold_mean"] == pytest.approx(np.mean(per_fold))
+        assert board.loc[name, "fold_std"] == pytest.approx(np.std(per_fold))
+        log = fitted.task_log_[fitted.task_log_.estimator == name]
+        assert board.loc[name, "fit_time"] == pytest.approx(log.fit_time.sum())
+    np.testing.assert_allclose(board.weight[:3], fitted.final_estimator_.coef_[0])
+
+
+def test_any_scorer(fitted, binary):
+    _, y = binary
+    board = report.leaderboard(fitted, scoring="roc_auc")
+    assert board.loc["nb", "score"] == pytest.approx(roc_auc_score(y == "yes", fitted.oof_[:, 1]))
+
+
+def test_stack_row_is_scored_on_rows_its_final_estimator_did_not_see(fitted, binary):
+    _, y = binary
+    truth = (y == "yes").astype(int)
+    predicted = np.empty(len(y), dtype=int)
+    for rows in fitted.oof_folds_:
+        train = np.setdiff1d(np.arange(len(y)), rows)
+        final = clone(fitted.final_estimator_).fit(fitted.oof_[train], truth[train])
+        predicted[rows] = final.predict(fitted.oof_[rows])
+    board = report.leaderboard(fitted)
+    assert board.loc["stack", "estimate"] == "meta-cv"
+    assert board.loc["stack", "score"] == pytest.approx(accuracy_score(truth, predicted))
+    in_sample = accuracy_score(truth, fitted.final_estimator_.predict(fitted.oof_))
+    assert board.loc["stack", "score"] <= in_sample
+
+
+def test_nested_estimate_cross_validates_the_whole_stack(fitted, binary):
+    X, y = binary
+    board = report.leaderboard(fitted, nested=True, X=X, y=y, cv=3)
+    assert board.loc["stack", "estimate"] == "nested"
+    assert 0.5 < board.loc["stack", "score"] <= 1.0 and board.loc["stack", "fold_std"] >= 0
+    with pytest.raises(ValueError, match="nested=True.* pass X= and y="):
+        report.leaderboard(fitted, nested=True)
+
+
+def test_meta_learner_weights_and_multiclass():
+    X, y = make_classification(n_samples=300, n_features=8, n_informative=4, n_classes=3,
+                               random_state=0)
+    stack = StackingClassifier([("lr", LogisticRegression()), ("nb", GaussianNB())],
+                               BlendClassifier(), cv=3).fit(X, y)
+    board = report.leaderboard(stack, scoring="neg_log_loss")
+    np.testing.assert_allclose(board.weight[:2], stack.final_estimator_.weights_)
+    assert (board.score[:2] < 0).all() and not np.isnan(board.loc["stack", "score"])
+
+
+def test_decision_function_and_regression_rows():
+    X, y = make_classification(n_samples=300, n_features=8, random_state=1)
+    stack = StackingClassifier([("svc", LinearSVC()), ("nb", GaussianNB())], cv=3).fit(X, y)
+    predicted = (stack.oof_[:, 0] > 0).astype(int)
+    assert report.leaderboard(stack).loc["svc", "score"] == pytest.approx(accuracy_score(y, predicted))
+    X, y = make_regression(n_samples=300, n_features=5, noise=10.0, random_state=0)
+    stack = StackingRegressor([("ridge", Ridge()), ("knn", KNeighborsRegressor())], cv=3).fit(X, y)
+    board = report.leaderboard(stack)
+    assert board.loc["ridge", "score"] == pytest.approx(r2_score(y, stack.oof_[:, 0]))
+
+
+class Broken(RegressorMixin, BaseEstimator):
+    def fit(self, X, y):
+        raise RuntimeError("broken on purpose")
+
+    def predict(self, X):
+        raise AssertionError("never fitted")
+
+
+def test_dropped_models_are_listed_with_their_error():
+    X, y = make_regression(n_samples=100, n_features=4, random_state=0)
+    stack = StackingRegressor([("ridge", Ridge()), ("broken", Broken())], cv=3, on_error="warn")
+    with pytest.warns(StackkitWarning):
+        stack.fit(X, y)
+    board = report.leaderboard(stack)
+    assert board.loc["broken", "kind"] == "dropped"
+    assert "broken on purpose" in board.loc["broken", "note"]
+    assert np.isnan(board.loc["broken", "score"])
+
+
+def test_passthrough_stack_row_needs_x(binary):
+    X, y = binary
+    stack = StackingClassifier([("lr", LogisticRegression()), ("nb", GaussianNB())], cv=3,
+                               passthrough=True).fit(X, y)
+    assert "pass X=" in report.leaderboard(stack).loc["stack", "note"]
+    assert not np.isnan(report.leaderboard(stack, X=X).loc["stack", "score"])
+
+
+def test_oof_correlation_is_the_correlation_of_the_oof_columns(fitted):
+    correlation = report.oof_correlation(fitted)
+    assert correlation.index.tolist() == ["lr", "nb", "tree"]
+    np.testing.assert_allclose(correlation.to_numpy(), np.corrcoef(fitted.oof_.T))
+    assert isinstance(correlation, pd.DataFrame)
