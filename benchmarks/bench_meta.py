@@ -122,8 +122,9 @@ def bench_dataset(name, args, cache):
 
 
 def verdict(table, higher):
-    """Is the best meta-learner >= the best single base model (within its fold std)?"""
-    metas, bases = table[table.kind == "meta-learner"], table[table.kind == "base model"]
+    """Is the best stackkit.meta learner >= the best single base model (within its fold std)?"""
+    metas = table[(table.kind == "meta-learner") & ~table.model.str.startswith("default")]
+    bases = table[table.kind == "base model"]
     pick = (lambda s: s.idxmax()) if higher else (lambda s: s.idxmin())
     best_meta, best_base = metas.loc[pick(metas.holdout)], bases.loc[pick(bases.fold_mean)]
     gain = (best_meta.holdout - best_base.holdout) * (1 if higher else -1)

@@ -16,10 +16,11 @@ from ._cache import TaskCache
 from ._early_stopping import best_iterations, hold_refits, refits_after_folds
 from ._fold_average import FoldAverage
 from ._gpu import visible_gpus, warn_without_gpus
-from ._oof import Layout, assemble_oof
+from ._oof import Layout, assemble_oof, input_feature_names
 from ._parallel import run_tasks
 from ._params import StackParamsMixin
 from ._predict import base_predictions
+from .report import html as report_html
 from ._split import SplitPlan
 from ._tasks import drop_failed, make_tasks, params_for_rows, task_log
 
@@ -310,19 +311,9 @@ class BaseStacking(
         check_is_fitted(self)
         names = self.layout_.feature_names()
         if self.passthrough:
-            names += self._input_feature_names(input_features)
+            names += input_feature_names(input_features, getattr(self, "feature_names_in_", None),
+                                         self.n_features_in_)
         return np.asarray(names, dtype=object)
-
-    def _input_feature_names(self, input_features):
-        known = getattr(self, "feature_names_in_", None)
-        if input_features is None:
-            return list(known) if known is not None else [f"x{i}" for i in range(self.n_features_in_)]
-        input_features = list(input_features)
-        if len(input_features) != self.n_features_in_ or (
-            known is not None and input_features != list(known)
-        ):
-            raise ValueError("input_features does not match the columns seen in fit")
-        return input_features
 
     @available_if(_final_has("predict"))
     def predict(self, X):
@@ -341,6 +332,10 @@ class BaseStacking(
     def _final_output(self, method, X):
         check_is_fitted(self)
         return getattr(self.final_estimator_, method)(self.transform(X))
+
+    def _html_repr(self):
+        """Jupyter: scikit-learn's diagram, then the leaderboard once fitted."""
+        return report_html(self)
 
     # -- tags ----------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """Optional dependencies and library detection, without importing the libraries.
 
-Optional packages (tqdm, dask) are imported here, lazily, when a feature needs them.
+Optional packages (tqdm, dask, matplotlib) are imported here, lazily, when a feature
+needs them.
 
 XGBoost, LightGBM and CatBoost are recognised by the module their classes live in
 (as XGBoost's own ``lazy_isinstance``), so detection never imports a library the
@@ -31,3 +32,14 @@ def progress_bar(total, done, description):
         return None
     return tqdm(total=total, initial=done, desc=description, unit="task",
                 postfix=f"{done} cached" if done else None)
+
+
+def pyplot():
+    """``matplotlib.pyplot``, or an ImportError saying which extra installs it."""
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError(
+            "stackkit's plots need matplotlib: pip install 'stackkit[plot]'"
+        ) from exc
+    return plt

@@ -83,6 +83,22 @@ class Layout:
         ]
 
 
+def input_feature_names(input_features, known, n_features):
+    """Names of the passthrough columns: ``input_features``, checked against those seen in fit.
+
+    ``known`` are the column names seen in fit (None for input without names, which are
+    then called ``x0, x1, ...``).
+    """
+    if input_features is None:
+        return list(known) if known is not None else [f"x{i}" for i in range(n_features)]
+    input_features = list(input_features)
+    if len(input_features) != n_features or (
+        known is not None and input_features != list(known)
+    ):
+        raise ValueError("input_features does not match the columns seen in fit")
+    return input_features
+
+
 def _suffixes(method, target_kind, classes, n_outputs):
     if target_kind in ("multilabel", "continuous-multioutput"):
         return tuple(str(k) for k in range(n_outputs))

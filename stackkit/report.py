@@ -21,8 +21,10 @@ import pandas as pd
 from sklearn.base import clone, is_classifier
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import cross_validate
+from sklearn.utils import estimator_html_repr
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
+from ._compat import pyplot
 from ._meta_base import FixedClassifier, FixedRegressor, as_probabilities
 
 COLUMNS = ["kind", "score", "fold_mean", "fold_std", "fit_time", "predict_time", "weight",
@@ -201,3 +203,92 @@ def _final_weights(stack):
         block = coef[:, columns]
         weights[name] = float(block[0, 0]) if block.size == 1 else float(np.abs(block).mean())
     return weights
+
+
+# -- plots (matplotlib, the "plot" extra) ------------------------------------------------
+
+
+def plot_leaderboard(stack, scoring=None, *, ax=None, **leaderboard_params):
+    """Bar chart of each model's fold mean score, with its fold standard deviation.
+
+    Parameters
+    ----------
+    stack : fitted StackingClassifier or StackingRegressor
+    scoring : str or callable, default=None
+        As in :func:`leaderboard`.
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure's Axes by default.
+    **leaderboard_params
+        Passed to :func:`leaderboard` (``nested``, ``X``, ``y``, ``cv``).
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    board = leaderboard(stack, scoring, **leaderboard_params).dropna(subset=["fold_mean"])
+    ax = _axes(ax)
+    colours = ["tab:orange" if kind == "stack" else "tab:blue" for kind in board.kind]
+    ax.bar(board.index, board.fold_mean, yerr=board.fold_std, color=colours, capsize=4)
+    ax.set_ylabel(f"score ({scoring or 'default metric'}), fold mean ± std")
+    ax.set_title("Leaderboard: base models (out-of-fold) and the stack "
+                 f"({board.loc['stack', 'estimate'] if 'stack' in board.index else 'n/a'})")
+    return ax
+
+
+def plot_correlation(stack, *, ax=None):
+    """Heat map of :func:`oof_correlation`, each cell labelled with its value.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    correlation = oof_correlation(stack)
+    ax = _axes(ax)
+    image = ax.imshow(correlation.to_numpy(), vmin=-1, vmax=1, cmap="RdBu_r")
+    names = correlation.columns.tolist()
+    ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
+    ax.set_yticks(range(len(names)), names)
+    for (i, j), value in np.ndenumerate(correlation.to_numpy()):
+        ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8)
+    ax.figure.colorbar(image, ax=ax)
+    ax.set_title("Correlation of out-of-fold predictions")
+    return ax
+
+
+def plot_weights(stack, *, ax=None):
+    """Bar chart of the final estimator's weight (or coefficient) for each base model.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    check_is_fitted(stack)
+    weights = pd.Series(_final_weights(stack), dtype=float)
+    if weights.empty:
+        raise ValueError(f"final estimator {type(stack.final_estimator_).__name__} has "
+                         "neither weights_ nor coef_ to plot")
+    ax = _axes(ax)
+    ax.bar(weights.index, weights.to_numpy(), color="tab:green")
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_ylabel("weight" if hasattr(stack.final_estimator_, "weights_") else "coefficient")
+    ax.set_title(f"Meta-learner: {type(stack.final_estimator_).__name__}")
+    return ax
+
+
+def _axes(ax):
+    return pyplot().subplots()[1] if ax is None else ax
+
+
+# -- notebook display ------------------------------------------------------------------
+
+
+def html(stack):
+    """scikit-learn's diagram of ``stack``, then its leaderboard once it is fitted."""
+    diagram = estimator_html_repr(stack)
+    if not hasattr(stack, "layout_"):
+        return diagram
+    try:
+        table = leaderboard(stack).to_html(float_format=lambda v: f"{v:.4f}", na_rep="")
+    except Exception as exc:  # a display must never fail; say why the table is missing
+        table = f"<p>leaderboard unavailable: {type(exc).__name__}: {exc}</p>"
+    return f'{diagram}<div class="stackkit-leaderboard"><h4>Leaderboard</h4>{table}</div>'
