@@ -9,18 +9,21 @@ EPS = 1e-15
 def least_squares_weights(A, b, row_weight=None, *, sum_to_one=False):
     """Non-negative ``w`` minimising ``||sqrt(row_weight) * (A w - b)||^2``.
 
-    With ``sum_to_one`` the weights are also constrained to sum to one (a convex
-    combination), solved by SLSQP on the normal equations.
+    With ``sum_to_one`` the weights also sum to one (a convex combination). Then
+    ``A w - b = (A - b 1^T) w``, so ``w`` is the point of the simplex closest to zero
+    under the models' residuals; the constraint enters non-negative least squares as
+    one heavily weighted extra row (exact up to rounding), then ``w`` is renormalised.
     """
     if row_weight is not None:
         root = np.sqrt(row_weight)[:, None]
         A, b = A * root, b * root[:, 0]
     if not sum_to_one:
         return nnls(A, b)[0]
-    gram, target = A.T @ A, A.T @ b
-    scale = max(float(np.trace(gram)), EPS)
-    return _on_simplex(lambda w: (w @ gram @ w - 2 * target @ w) / scale,
-                       lambda w: (2 * gram @ w - 2 * target) / scale, A.shape[1])
+    residuals = A - b[:, None]
+    penalty = 1e4 * max(np.linalg.norm(residuals), EPS)
+    stacked = np.vstack([residuals, np.full((1, A.shape[1]), penalty)])
+    weights = nnls(stacked, np.r_[np.zeros(len(b)), penalty])[0]
+    return weights / weights.sum()
 
 
 def log_loss_weights(truth_proba, row_weight=None):
@@ -39,7 +42,7 @@ def log_loss_weights(truth_proba, row_weight=None):
 def _on_simplex(loss, gradient, n_models):
     start = np.full(n_models, 1.0 / n_models)
     result = minimize(loss, start, jac=gradient, method="SLSQP",
-                      bounds=[(0.0, 1.0)] * n_models,
+                      bounds=[(0.0, 1.0)] * n_models, options={"ftol": 1e-12, "maxiter": 500},
                       constraints={"type": "eq", "fun": lambda w: w.sum() - 1.0,
                                    "jac": lambda w: np.ones_like(w)})
     weights = np.clip(result.x, 0.0, None)

@@ -136,6 +136,18 @@ def test_nnls_regressor_recovers_the_true_combination():
     assert convex.sum() == pytest.approx(1.0) and (convex >= 0).all()
 
 
+def test_convex_nnls_finds_the_best_blend_of_near_identical_predictions():
+    """Models that all track y closely (as boosters do) leave a flat objective: still solved."""
+    rng = np.random.default_rng(0)
+    y = 5.8 + rng.normal(0, 0.8, 4800)
+    predictions = np.column_stack([y + rng.normal(0, s, 4800) for s in (0.7, 0.5, 0.55, 0.6)])
+    weights = NNLSRegressor(sum_to_one=True).fit(predictions, y).weights_.to_numpy()
+    best = mean_squared_error(y, predictions @ weights)
+    for w in [np.full(4, 0.25), *rng.dirichlet(np.ones(4), size=200)]:
+        assert best <= mean_squared_error(y, predictions @ w) + 1e-12
+    assert weights[1] == weights.max()  # the least noisy model
+
+
 @pytest.mark.parametrize("final", REGRESSORS, ids=lambda e: type(e).__name__)
 def test_regressors_in_a_stack(final):
     X, y = make_regression(n_samples=400, n_features=8, noise=10.0, random_state=0)
