@@ -1,6 +1,7 @@
 """The examples run: on a small subset of the real data they were written for."""
 
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -23,3 +24,23 @@ def test_categorical_columns_example():
     assert set(scores) == {"linear", "xgb", "lgbm", "stack"}
     assert all(0.8 < auc <= 1.0 for auc in scores.values())  # adult's AUCs are near 0.9
     assert set(rounds) == {"xgb", "lgbm"}
+
+
+def test_quickstart_notebook_runs_and_shows_the_leaderboard(tmp_path):
+    """Execute examples/quickstart.ipynb top to bottom in a fresh kernel."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    notebook = nbformat.read(EXAMPLES / "quickstart.ipynb", as_version=4)
+    nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = [out for cell in notebook.cells if cell.cell_type == "code"
+               for out in cell.get("outputs", [])]
+    assert not [out for out in outputs if out.output_type == "error"]
+    text = "".join(out.get("text", "") for out in outputs if out.output_type == "stream")
+    auc = float(text.split("stack holdout ROC AUC: ")[1].split()[0])
+    assert 0.85 < auc <= 1.0
+    html = "".join(out.get("data", {}).get("text/html", "") for out in outputs
+                   if out.output_type == "execute_result")
+    assert "Leaderboard" in html and "meta-cv" in html
+    seconds = json.loads(text.split("mean fit seconds per candidate: ")[1].splitlines()[0])
+    assert seconds[0] > 3 * max(seconds[1:])  # later candidates reuse the cached base fits
