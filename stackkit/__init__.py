@@ -1,6 +1,6 @@
 """stackkit: stacked ensembles for scikit-learn."""
 
-from . import meta, presets, report
+from . import io, meta, presets, report
 from ._fold_average import FoldAverage
 from .classifier import StackingClassifier
 from .exceptions import FoldFitError, StackkitError, StackkitWarning
@@ -8,6 +8,7 @@ from .regressor import StackingRegressor
 
 __all__ = [
     "FoldAverage",
+    "io",
     "meta",
     "presets",
     "report",

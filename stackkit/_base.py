@@ -20,9 +20,10 @@ from ._oof import Layout, assemble_oof, input_feature_names
 from ._parallel import run_tasks
 from ._params import StackParamsMixin
 from ._predict import base_predictions
-from .report import html as report_html
 from ._split import SplitPlan
+from ._state import PlainState
 from ._tasks import drop_failed, make_tasks, params_for_rows, task_log
+from .report import html as report_html
 
 
 def _final_has(method):
@@ -38,7 +39,8 @@ def _final_has(method):
 
 
 class BaseStacking(
-    StackParamsMixin, TransformerMixin, MetaEstimatorMixin, BaseEstimator, metaclass=ABCMeta
+    PlainState, StackParamsMixin, TransformerMixin, MetaEstimatorMixin, BaseEstimator,
+    metaclass=ABCMeta,
 ):
     """Out-of-fold stacking. Use :class:`StackingClassifier` or :class:`StackingRegressor`."""
 
@@ -148,10 +150,7 @@ class BaseStacking(
         final = self._fit_final(final, self._final_input(oof, X, layout), target,
                                 routed["final_estimator"], plan.tested, layout)
         self._set_fitted(named, methods, kept, layout, oof, final, target)
-        self.task_log_ = task_log(results)
-        self.dropped_ = dropped
-        self.oof_target_ = target.values
-        self.oof_folds_ = [test for _, test in plan.folds]
+        self._set_records(results, dropped, target, plan)
         return X
 
     def _run(self, tasks, X, target):
@@ -251,6 +250,13 @@ class BaseStacking(
         if target.classes is not None:
             self.classes_ = target.classes
 
+    def _set_records(self, results, dropped, target, plan):
+        """What the report reads: every task (failed ones too), drops, target and folds."""
+        self.task_log_ = task_log(results)
+        self.dropped_ = dropped
+        self.oof_target_ = target.values
+        self.oof_folds_ = [test for _, test in plan.folds]
+
     def _fitted_estimator(self, est_index, results):
         mine = [r for r in results if r.task.est_index == est_index and r.model is not None]
         if self.refit:
@@ -278,11 +284,8 @@ class BaseStacking(
         return self._final_input(self._base_predictions(X), X)
 
     def _base_predictions(self, X):
-        cache = TaskCache.from_memory(self.memory)
-        log = self.task_log_
-        task_keys = [list(log.cache_key[log.estimator == name]) for name in self.layout_.names]
-        return base_predictions(self.estimators_, self.stack_method_, X, self.layout_.target_kind,
-                                cache, task_keys)
+        return base_predictions(self.estimators_, self.stack_method_, X, self.layout_,
+                                TaskCache.from_memory(self.memory), self.task_log_)
 
     def _final_input(self, meta, X, layout=None):
         if not self.passthrough:

@@ -1,6 +1,6 @@
 """Optional dependencies and library detection, without importing the libraries.
 
-Optional packages (tqdm, dask, matplotlib) are imported here, lazily, when a feature
+Optional packages (tqdm, dask, matplotlib, skops) are imported here, lazily, when a feature
 needs them.
 
 XGBoost, LightGBM and CatBoost are recognised by the module their classes live in
@@ -43,3 +43,14 @@ def pyplot():
             "stackkit's plots need matplotlib: pip install 'stackkit[plot]'"
         ) from exc
     return plt
+
+
+def skops_io():
+    """``skops.io``, or an ImportError saying which extra installs it."""
+    try:
+        import skops.io
+    except ImportError as exc:
+        raise ImportError(
+            "saving and loading stacks needs skops: pip install 'stackkit[io]'"
+        ) from exc
+    return skops.io

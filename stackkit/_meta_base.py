@@ -8,10 +8,11 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ._state import PlainState
 from ._weights import greedy_selection
 
 
-class MetaLearner(BaseEstimator):
+class MetaLearner(PlainState, BaseEstimator):
     """Shared checks: the input, and the column block of each base model."""
 
     def _check_input(self, X, y, sample_weight, *, classify):

@@ -72,7 +72,7 @@ class Layout:
     def slices(self):
         """One ``slice`` of meta-feature columns per estimator."""
         ends = np.cumsum(self.widths)
-        return [slice(end - width, end) for end, width in zip(ends, self.widths)]
+        return [slice(int(end - width), int(end)) for end, width in zip(ends, self.widths)]
 
     def feature_names(self):
         """``<name>__<suffix>`` per column, or ``<name>`` for a single unnamed column."""

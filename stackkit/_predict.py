@@ -9,22 +9,23 @@ from ._cache import TaskCache
 from ._oof import to_columns
 
 
-def base_predictions(models, methods, X, target_kind, cache=None, task_keys=None):
+def base_predictions(models, methods, X, layout, cache=None, task_log=None):
     """Each fitted base model's meta-feature columns for ``X``, side by side.
 
     With a :class:`~stackkit._cache.TaskCache`, a model's columns for this ``X`` are
-    read from it when stored and stored otherwise, under a key made of the keys of the
-    tasks that made the model (``task_keys``, one list per model), the method and a
-    hash of ``X``. A model made by an uncached task is always run.
+    read from it when stored and stored otherwise, under a key made of the cache keys
+    of the tasks that made the model (from ``task_log``), the method and a hash of
+    ``X``. A model made by an uncached task is always run.
     """
     keys = [None] * len(models)
     if cache is not None:
         x_key = joblib.hash(X)
-        keys = [TaskCache.prediction_key(model_keys, method, x_key)
-                for model_keys, method in zip(task_keys, methods)]
+        keys = [TaskCache.prediction_key(list(task_log.cache_key[task_log.estimator == name]),
+                                         method, x_key)
+                for name, method in zip(layout.names, methods)]
     blocks = []
     for model, method, key in zip(models, methods, keys):
-        predict = partial(_columns, model, method, X, target_kind)
+        predict = partial(_columns, model, method, X, layout.target_kind)
         blocks.append(predict() if key is None else cache.fetch(key, predict))
     return np.hstack(blocks)
 

@@ -19,6 +19,10 @@ class FoldFitError(StackkitError, RuntimeError):
     """
 
 
+class UntrustedTypeError(StackkitError, TypeError):
+    """A saved model holds a type ``stackkit.io.load`` does not trust; nothing was loaded."""
+
+
 class StackkitWarning(UserWarning):
     """Something the user should know about a fit, e.g. rows no fold tested."""
 

@@ -50,6 +50,24 @@ __all__ = [
 ]
 
 
+_PROBABILITY_FIT_DOC = """Fit the weights on the base models' out-of-fold probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Per base model, the positive class's probability (binary) or one column
+            per class (multiclass).
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+        layout : Layout, default=None
+            The stack's column layout (passed by the stack).
+
+        Returns
+        -------
+        self : object
+        """
+
+
 class NNLSRegressor(ValueBlend):
     """Non-negative least-squares combination of base-model predictions (Super Learner).
 
@@ -116,22 +134,6 @@ class NNLSClassifier(ProbabilityBlend):
         self.sum_to_one = sum_to_one
 
     def fit(self, X, y, sample_weight=None, layout=None):
-        """Fit the weights on the base models' out-of-fold probabilities.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Per base model, the positive class's probability (binary) or one column
-            per class (multiclass).
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), default=None
-        layout : Layout, default=None
-            The stack's column layout (passed by the stack).
-
-        Returns
-        -------
-        self : object
-        """
         names, probabilities, codes, weights = self._prepare(X, y, sample_weight, layout)
         n_classes = len(self.classes_)
         A = np.column_stack([p.ravel() for p in probabilities])
@@ -140,6 +142,8 @@ class NNLSClassifier(ProbabilityBlend):
                                   sum_to_one=self.sum_to_one)
         self._set_weights(names, w)
         return self
+
+    fit.__doc__ = _PROBABILITY_FIT_DOC
 
 
 class BlendClassifier(ProbabilityBlend):
@@ -159,27 +163,13 @@ class BlendClassifier(ProbabilityBlend):
     """
 
     def fit(self, X, y, sample_weight=None, layout=None):
-        """Fit the weights on the base models' out-of-fold probabilities.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Per base model, the positive class's probability (binary) or one column
-            per class (multiclass).
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), default=None
-        layout : Layout, default=None
-            The stack's column layout (passed by the stack).
-
-        Returns
-        -------
-        self : object
-        """
         names, probabilities, codes, weights = self._prepare(X, y, sample_weight, layout)
         rows = np.arange(len(codes))
         truth = np.column_stack([p[rows, codes] for p in probabilities])
         self._set_weights(names, log_loss_weights(truth, weights))
         return self
+
+    fit.__doc__ = _PROBABILITY_FIT_DOC
 
 
 _SELECTION_DOC = """Greedy ensemble selection with replacement (Caruana et al., 2004).

@@ -1,0 +1,84 @@
+"""stackkit.io: a saved stack loads and predicts exactly; untrusted types are refused unbuilt."""
+
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import skops.io
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from stackkit import StackingClassifier, io
+from stackkit.exceptions import UntrustedTypeError
+from stackkit.meta import BlendClassifier
+from stackkit.presets import default_estimators
+
+
+class Tripwire:
+    """Writes a marker file when it is built from saved state: proof that code ran."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __setstate__(self, state):
+        Path(state["marker"]).write_text("loaded")
+        self.__dict__.update(state)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y = make_classification(n_samples=400, n_features=6, random_state=0)
+    estimators = default_estimators("binary", device="cpu")
+    estimators[1][1].set_params(extratreesclassifier__n_estimators=20)
+    return StackingClassifier(estimators, BlendClassifier(), cv=3).fit(X, y), X
+
+
+def test_a_loaded_stack_predicts_exactly_as_the_saved_one(fitted, tmp_path):
+    stack, X = fitted
+    io.dump(stack, tmp_path / "stack.skops")
+    loaded = io.load(tmp_path / "stack.skops")
+    np.testing.assert_array_equal(loaded.predict_proba(X), stack.predict_proba(X))
+    np.testing.assert_array_equal(loaded.transform(X), stack.transform(X))
+    assert loaded.task_log_.equals(stack.task_log_)
+    assert loaded.final_estimator_.weights_.equals(stack.final_estimator_.weights_)
+
+
+def test_pickle_round_trip_keeps_the_pandas_attributes(fitted):
+    stack, X = fitted
+    loaded = pickle.loads(pickle.dumps(stack))
+    assert loaded.task_log_.equals(stack.task_log_)
+    np.testing.assert_array_equal(loaded.predict(X), stack.predict(X))
+
+
+def test_a_crafted_file_with_a_foreign_type_is_refused_and_runs_nothing(tmp_path):
+    marker = tmp_path / "marker"
+    skops.io.dump({"model": Tripwire(str(marker))}, tmp_path / "evil.skops")
+    with pytest.raises(UntrustedTypeError, match=r"test_io\.Tripwire"):
+        io.load(tmp_path / "evil.skops")
+    assert not marker.exists()
+    # the tripwire does fire when its type is trusted: the refusal above is what stopped it
+    io.load(tmp_path / "evil.skops", trusted=[f"{Tripwire.__module__}.Tripwire"])
+    assert marker.read_text() == "loaded"
+
+
+def test_a_dangerous_function_inside_a_trusted_estimator_is_refused(tmp_path):
+    sneaky = make_pipeline(FunctionTransformer(os.system), LogisticRegression())
+    skops.io.dump(sneaky, tmp_path / "sneaky.skops")
+    with pytest.raises(UntrustedTypeError, match=r"posix\.system|nt\.system"):
+        io.load(tmp_path / "sneaky.skops")
+
+
+@pytest.mark.parametrize("name, trusted", [
+    ("stackkit.classifier.StackingClassifier", True),
+    ("xgboost.core.Booster", True),
+    ("lightgbm.sklearn.LGBMClassifier", True),
+    ("sklearn.datasets.fetch_openml", False),  # a function, not a class
+    ("builtins.eval", False),
+    ("sklearn.no_such_thing.Name", False),
+])
+def test_trust_list(name, trusted):
+    assert io.is_trusted(name) is trusted
