@@ -1,6 +1,6 @@
 """Demo: stack four different models on a real dataset and compare with each alone.
 
-Run ``python -m stackkit.demo`` (``--help`` lists the options). On the MAGIC Gamma
+Run ``stackkit demo`` or ``python -m stackkit.demo`` (``--help`` lists the options). On the MAGIC Gamma
 Telescope data shipped with the package (19,020 rows, see
 :func:`stackkit.datasets.load_magic_telescope`) it:
 
@@ -8,8 +8,8 @@ Telescope data shipped with the package (19,020 rows, see
 2. fits each base model alone on the training rows, timing it;
 3. fits a :class:`stackkit.StackingClassifier` over the same base models (out-of-fold
    predictions from ``--cv`` folds, then a logistic regression on top);
-4. prints each model's holdout ROC AUC, accuracy and fit time, and the stack's gain
-   over the best base model.
+4. prints each model's holdout ROC AUC, accuracy and fit time, the stack's gain
+   over the best base model, and the stack's leaderboard (:mod:`stackkit.report`).
 
 The positive class is ``"gamma"``. ROC AUC is the headline score: the data's
 documentation warns that accuracy alone is a poor measure for this problem. Nothing is
@@ -20,6 +20,7 @@ machine busy with other work, multi-threaded boosters can be much slower than th
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,7 @@ from xgboost import XGBClassifier
 
 from .classifier import StackingClassifier
 from .datasets import load_magic_telescope
+from .report import leaderboard
 
 POSITIVE_CLASS = "gamma"
 HOLDOUT_FRACTION = 0.25
@@ -173,6 +175,12 @@ def parse_args(argv):
     """The command-line options (``argv=None`` reads ``sys.argv``)."""
     parser = argparse.ArgumentParser(prog="python -m stackkit.demo",
                                      description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def add_arguments(parser):
+    """Add the demo's options to ``parser`` (shared with ``stackkit demo``)."""
     parser.add_argument("--n-jobs", type=_n_jobs, default=-1,
                         help="parallel fold tasks for the stack, and threads for each base "
                              "model fit alone (-1: all cores; default: %(default)s)")
@@ -183,7 +191,10 @@ def parse_args(argv):
                              "(default: all 19,020 rows)")
     parser.add_argument("--seed", type=_at_least(0), default=0,
                         help="seed of the sample, the split and the models (default: %(default)s)")
-    return parser.parse_args(argv)
+    parser.add_argument("--write-data", metavar="DIR", default=None,
+                        help="also write the split as DIR/magic_train.csv and "
+                             "DIR/magic_holdout.csv (with the class column), to try the "
+                             "stackkit command on")
 
 
 def _integer(text):
@@ -209,10 +220,11 @@ def _n_jobs(text):
     return value
 
 
-def main(argv=None):
-    """Run the demo from the command line; return the exit status (0)."""
-    args = parse_args(argv)
+def run_demo(args):
+    """Run the demo with parsed options ``args``; return the exit status (0)."""
     split = load_split(args.sample, args.seed)
+    if args.write_data:
+        print(write_split(split, Path(args.write_data)))
     print(format_setup(split, args))
     print("Fitting each base model alone, then the stack ...\n")
     results, stack = run(split, cv=args.cv, n_jobs=args.n_jobs, seed=args.seed)
@@ -220,7 +232,27 @@ def main(argv=None):
     print()
     print(format_gain(results))
     print(format_fold_work(stack, results["fit_time"].iloc[-1], args.n_jobs))
+    print("\nThe stack's leaderboard (out-of-fold ROC AUC on the training rows; the stack "
+          "row: its final estimator cross-validated on them):")
+    board = leaderboard(stack, "roc_auc")[["score", "fold_std", "fit_time", "weight",
+                                           "estimate"]]
+    print(board.to_string(float_format=lambda v: f"{v:.4f}", na_rep=""))
     return 0
+
+
+def write_split(split, folder):
+    """Write the training and holdout rows, with their labels, as CSV files in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    X_train, X_test, y_train, y_test = split
+    for name, X, y in (("magic_train", X_train, y_train), ("magic_holdout", X_test, y_test)):
+        labels = y.map({1: POSITIVE_CLASS, 0: "hadron"}).rename("class")
+        X.assign(**{"class": labels}).to_csv(folder / f"{name}.csv", index=False)
+    return f"Wrote {folder / 'magic_train.csv'} and {folder / 'magic_holdout.csv'}."
+
+
+def main(argv=None):
+    """Run the demo from the command line; return the exit status (0)."""
+    return run_demo(parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -45,6 +45,18 @@ def test_a_loaded_stack_predicts_exactly_as_the_saved_one(fitted, tmp_path):
     np.testing.assert_array_equal(loaded.transform(X), stack.transform(X))
     assert loaded.task_log_.equals(stack.task_log_)
     assert loaded.final_estimator_.weights_.equals(stack.final_estimator_.weights_)
+    assert list(loaded.named_estimators_) == list(stack.named_estimators_)
+    assert all(loaded.named_estimators_[name] is model
+               for name, model in zip(stack.named_estimators_, loaded.estimators_))
+
+
+def test_the_file_holds_each_fitted_model_once(fitted, tmp_path):
+    """named_estimators_ holds the models of estimators_ again; skops must not store both."""
+    stack, _ = fitted
+    io.dump(stack, tmp_path / "stack.skops")
+    io.dump(stack.estimators_, tmp_path / "models.skops")
+    models = (tmp_path / "models.skops").stat().st_size
+    assert (tmp_path / "stack.skops").stat().st_size < 1.3 * models
 
 
 def test_pickle_round_trip_keeps_the_pandas_attributes(fitted):

@@ -1,0 +1,101 @@
+"""The ``stackkit`` command: fit, predict, report and demo, from a terminal.
+
+::
+
+    stackkit fit train.csv --target class --out model.skops
+    stackkit report model.skops --plots plots/
+    stackkit predict model.skops new.csv --out predictions.csv --proba
+    stackkit demo
+
+Exit status: 0 on success, 2 for a problem with the command's input (a path, a
+column, the config), 1 when fitting or predicting fails. Each problem is one line on
+stderr; ``--debug`` shows the traceback instead.
+"""
+
+import argparse
+import sys
+
+from . import _cli_commands, demo
+from ._cli_data import TASKS, CommandError
+
+EXIT_INPUT, EXIT_FAILURE = 2, 1
+
+
+def build_parser():
+    """The argument parser of ``stackkit`` and its subcommands."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true",
+                        help="show the full traceback of an error")
+    parser = argparse.ArgumentParser(prog="stackkit", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_fit(commands.add_parser("fit", parents=[common], help="fit a stack on a data file"))
+    _add_predict(commands.add_parser("predict", parents=[common],
+                                     help="predict with a saved model"))
+    report = commands.add_parser("report", parents=[common],
+                                 help="leaderboard, correlations and plots of a saved model")
+    report.add_argument("model", help="a model file saved by stackkit fit")
+    report.add_argument("--plots", metavar="DIR",
+                        help="write leaderboard.png, correlation.png, weights.png here")
+    report.set_defaults(run=_cli_commands.report_)
+    demo_parser = commands.add_parser("demo", parents=[common],
+                                      help="stack four models on the bundled MAGIC data")
+    demo.add_arguments(demo_parser)
+    demo_parser.set_defaults(run=lambda args: demo.run_demo(args))
+    return parser
+
+
+def _add_fit(fit):
+    fit.add_argument("data", help="a .csv (optionally compressed) or .parquet file")
+    fit.add_argument("--target", required=True, metavar="COL", help="the column to predict")
+    fit.add_argument("--out", required=True, metavar="MODEL",
+                     help="where to save the fitted model (skops format)")
+    fit.add_argument("--task", choices=("auto",) + TASKS, default="auto",
+                     help="default: inferred from the target column")
+    fit.add_argument("--config", metavar="TOML",
+                     help="estimators and stack parameters (default: stackkit.presets)")
+    fit.add_argument("--cv", type=int, default=None,
+                     help="folds, shuffled and seeded (default: the config's, else 5)")
+    fit.add_argument("--n-jobs", type=int, default=-1,
+                     help="parallel fold tasks (default: -1, all cores)")
+    fit.add_argument("--memory", metavar="DIR", help="cache fold fits in this folder")
+    fit.add_argument("--seed", type=int, default=0, help="seed of folds and models")
+    fit.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                     help="where the preset boosters train (default: auto)")
+    fit.add_argument("--quiet", action="store_true", help="no progress bar")
+    fit.set_defaults(run=_cli_commands.fit)
+
+
+def _add_predict(predict):
+    predict.add_argument("model", help="a model file saved by stackkit fit")
+    predict.add_argument("data", help="a .csv or .parquet file with the training columns")
+    predict.add_argument("--out", required=True, metavar="PRED",
+                         help="where to write the predictions (.csv or .parquet)")
+    predict.add_argument("--proba", action="store_true",
+                         help="class probabilities instead of labels")
+    predict.set_defaults(run=_cli_commands.predict)
+
+
+def main(argv=None):
+    """Run ``stackkit`` with ``argv`` (default: the process's); return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        status = args.run(args)
+    except Exception as exc:  # every failure becomes one line, unless --debug
+        if args.debug:
+            raise
+        code = EXIT_INPUT if isinstance(exc, CommandError) else EXIT_FAILURE
+        print(f"stackkit {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return code
+    return status or 0
+
+
+def _one_line(exc):
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else type(exc).__name__
+    if isinstance(exc, CommandError):
+        return text
+    return f"{type(exc).__name__}: {text} (--debug shows the traceback)"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,226 @@
+"""The ``stackkit`` console script, run for real in a subprocess."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stackkit import demo, io
+from stackkit._cli_data import resolve_task
+from stackkit.schema import TableSchema
+
+SCRIPT = Path(sys.executable).with_name("stackkit")
+FAST_CONFIG = """
+[stack]
+cv = 3
+final_estimator = { class = "stackkit.meta.BlendClassifier" }
+
+[[estimators]]
+name = "linear"
+steps = [
+    { class = "sklearn.preprocessing.OneHotEncoder", params = { handle_unknown = "ignore" } },
+    { class = "sklearn.linear_model.LogisticRegression", params = { max_iter = 500 } },
+]
+
+[[estimators]]
+name = "lgbm"
+class = "lightgbm.LGBMClassifier"
+params = { n_estimators = 30, verbose = -1, min_child_samples = 5 }
+"""
+
+
+def stackkit(*args, cwd):
+    """Run the installed console script; return the finished process."""
+    env = {**os.environ, "LOKY_MAX_CPU_COUNT": "1", "OMP_NUM_THREADS": "1"}
+    return subprocess.run([str(SCRIPT), *map(str, args)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def magic(tmp_path_factory):
+    """The demo's data split written as CSV files, and a preset stack fit on them by the CLI."""
+    folder = tmp_path_factory.mktemp("magic")
+    demo.write_split(demo.load_split(sample=800, seed=0), folder)
+    fitted = stackkit("fit", "magic_train.csv", "--target", "class", "--out", "model.skops",
+                      "--cv", "3", "--n-jobs", "1", cwd=folder)
+    assert fitted.returncode == 0, fitted.stderr
+    return folder, fitted
+
+
+def test_fit_prints_the_leaderboard_shows_progress_and_saves_a_schema_and_stack(magic):
+    folder, fitted = magic
+    for name in ("linear", "extra_trees", "xgb", "lgbm", "stack"):
+        assert re.search(rf"^{name}\s+(base model|stack)\s+0\.\d{{4}}", fitted.stdout, re.M), name
+    assert "600 rows x 10 feature columns; target 'class' (binary" in fitted.stdout
+    assert "fold tasks" in fitted.stderr and "100%" in fitted.stderr
+    model = io.load(folder / "model.skops")
+    assert isinstance(model[0], TableSchema) and model[0].target_name_ == "class"
+    assert model[-1].classes_.tolist() == ["gamma", "hadron"]
+
+
+def test_predict_writes_what_the_saved_model_predicts(magic):
+    folder, _ = magic
+    labels = stackkit("predict", "model.skops", "magic_holdout.csv", "--out", "labels.csv",
+                      cwd=folder)
+    proba = stackkit("predict", "model.skops", "magic_holdout.csv", "--out", "proba.parquet",
+                     "--proba", cwd=folder)
+    assert labels.returncode == proba.returncode == 0, labels.stderr + proba.stderr
+    assert "ignoring 1 column(s) the model was not trained on: class" in labels.stderr
+    holdout = pd.read_csv(folder / "magic_holdout.csv")
+    model = io.load(folder / "model.skops")
+    written = pd.read_csv(folder / "labels.csv")
+    assert written.columns.tolist() == ["class"] and len(written) == len(holdout) == 200
+    np.testing.assert_array_equal(written["class"], model.predict(holdout.drop(columns="class")))
+    probabilities = pd.read_parquet(folder / "proba.parquet")
+    assert probabilities.columns.tolist() == ["proba_gamma", "proba_hadron"]
+    np.testing.assert_allclose(probabilities, model.predict_proba(holdout.drop(columns="class")))
+    assert (written["class"] == holdout["class"]).mean() > 0.7
+
+
+def test_report_prints_the_leaderboard_and_writes_the_plots(magic):
+    folder, _ = magic
+    shown = stackkit("report", "model.skops", "--plots", "plots", cwd=folder)
+    assert shown.returncode == 0, shown.stderr
+    assert re.search(r"^stack\s+stack\s+0\.\d{4}", shown.stdout, re.M)
+    assert "Correlation of out-of-fold predictions" in shown.stdout
+    for name in ("leaderboard", "correlation", "weights"):
+        png = (folder / "plots" / f"{name}.png").read_bytes()
+        assert png.startswith(b"\x89PNG") and len(png) > 5000, name
+
+
+def test_a_config_names_estimators_pipelines_and_the_final_estimator(tmp_path):
+    rng = np.random.default_rng(0)
+    colour = rng.choice(["red", "green", "blue"], 300)
+    size = rng.normal(size=300)
+    label = np.where((colour == "red") ^ (size > 0.5), "yes", "no")
+    pd.DataFrame({"colour": colour, "size": size, "label": label}).to_csv(tmp_path / "d.csv",
+                                                                         index=False)
+    (tmp_path / "stack.toml").write_text(FAST_CONFIG)
+    fitted = stackkit("fit", "d.csv", "--target", "label", "--config", "stack.toml",
+                      "--out", "m.skops", "--quiet", cwd=tmp_path)
+    assert fitted.returncode == 0, fitted.stderr
+    assert "fold tasks" not in fitted.stderr
+    stack = io.load(tmp_path / "m.skops")[-1]
+    assert [name for name, _ in stack.estimators] == ["linear", "lgbm"]
+    assert type(stack.final_estimator_).__name__ == "BlendClassifier"
+    assert stack.cv.get_n_splits() == 3 and stack.cv.shuffle
+    assert set(stack.final_estimator_.weights_.index) == {"linear", "lgbm"}
+
+
+def test_text_columns_keep_their_training_codes_in_any_prediction_file(tmp_path):
+    """A file holding one category of a text column must not code it as the first one."""
+    rng = np.random.default_rng(1)
+    colour = rng.choice(["blue", "green", "red"], 400)
+    y = (colour == "red") * 10.0 + rng.normal(size=400)
+    frame = pd.DataFrame({"colour": colour, "noise": rng.normal(size=400), "y": y})
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    frame[frame.colour == "red"].to_csv(tmp_path / "red.csv", index=False)
+    (tmp_path / "stack.toml").write_text(
+        '[[estimators]]\nname = "lgbm"\nclass = "lightgbm.LGBMRegressor"\n'
+        'params = { n_estimators = 20, verbose = -1 }\n')
+    assert stackkit("fit", "train.csv", "--target", "y", "--config", "stack.toml", "--out",
+                    "m.skops", "--quiet", cwd=tmp_path).returncode == 0
+    assert stackkit("predict", "m.skops", "red.csv", "--out", "p.csv",
+                    cwd=tmp_path).returncode == 0
+    assert pd.read_csv(tmp_path / "p.csv")["y"].mean() > 8  # red rows, not blue ones
+
+
+@pytest.mark.parametrize("args, files, message", [
+    (("fit", "missing.csv", "--target", "y", "--out", "m.skops"), {},
+     r"missing\.csv: no such file"),
+    (("fit", "data.txt", "--target", "y", "--out", "m.skops"), {"data.txt": "y\n1\n"},
+     r"unknown file type"),
+    (("fit", "empty.csv", "--target", "y", "--out", "m.skops"), {"empty.csv": ""},
+     r"empty\.csv: the file is empty"),
+    (("fit", "header.csv", "--target", "y", "--out", "m.skops"), {"header.csv": "x,y\n"},
+     r"has no data rows"),
+    (("fit", "broken.parquet", "--target", "y", "--out", "m.skops"),
+     {"broken.parquet": "not parquet at all"}, r"cannot read it as parquet"),
+    (("fit", "d.csv", "--target", "yy", "--out", "m.skops"), {"d.csv": "x,y\n1,a\n2,b\n"},
+     r"no column 'yy' in d\.csv; did you mean 'y'\?"),
+    (("fit", "d.csv", "--target", "y", "--out", "m.skops"), {"d.csv": "x,y\n1,a\n2,a\n"},
+     r"column 'y' has a single value \('a'\)"),
+    (("fit", "d.csv", "--target", "y", "--out", "m.skops"), {"d.csv": "x,y\n1,a\n2,\n"},
+     r"column 'y' has 1 missing values"),
+    (("fit", "d.csv", "--target", "y", "--task", "regression", "--out", "m.skops"),
+     {"d.csv": "x,y\n1,a\n2,b\n"}, r"--task regression: column 'y' is not numeric"),
+    (("fit", "d.csv", "--target", "y", "--config", "s.toml", "--out", "m.skops"),
+     {"d.csv": "x,y\n1,a\n2,b\n", "s.toml": '[[estimators]]\nname = "rf"\n'
+      'class = "sklearn.ensemble.RandomForestClassifer"\n'},
+     r"estimators\[1\] \('rf'\): sklearn.ensemble has no class 'RandomForestClassifer'"),
+    (("fit", "d.csv", "--target", "y", "--config", "s.toml", "--out", "m.skops"),
+     {"d.csv": "x,y\n1,a\n2,b\n", "s.toml": '[[estimators]]\nname = "rf"\n'
+      'class = "no_such_package.Model"\n'}, r"cannot import 'no_such_package'"),
+    (("fit", "d.csv", "--target", "y", "--config", "s.toml", "--out", "m.skops"),
+     {"d.csv": "x,y\n1,a\n2,b\n", "s.toml": "[stack\n"}, r"s\.toml: not valid TOML"),
+    (("fit", "d.csv", "--target", "y", "--out", "no/such/folder/m.skops"),
+     {"d.csv": "x,y\n1,a\n2,b\n"}, r"--out .*folder .* does not exist"),
+    (("predict", "missing.skops", "d.csv", "--out", "p.csv"), {"d.csv": "x\n1\n"},
+     r"missing\.skops: no such model file"),
+    (("predict", "d.csv", "d.csv", "--out", "p.csv"), {"d.csv": "x\n1\n"},
+     r"d\.csv: not a model file saved by stackkit"),
+])
+def test_bad_input_is_one_line_on_stderr_with_status_2(tmp_path, args, files, message):
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    done = stackkit(*args, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stdout == "" and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert re.search(rf"^stackkit {args[0]}: error: .*{message}", done.stderr), done.stderr
+    assert not list(tmp_path.glob("*.skops")) or args[0] == "predict"
+
+
+def test_predict_names_missing_columns_and_a_numeric_column_holding_text(magic):
+    folder, _ = magic
+    holdout = pd.read_csv(folder / "magic_holdout.csv")
+    holdout.drop(columns=["fAlpha", "fDist"]).to_csv(folder / "partial.csv", index=False)
+    holdout.assign(fSize="big").to_csv(folder / "text.csv", index=False)
+    partial = stackkit("predict", "model.skops", "partial.csv", "--out", "p.csv", cwd=folder)
+    assert partial.returncode == 2
+    assert "missing 2 column(s) the model was trained on: fAlpha, fDist" in partial.stderr
+    text = stackkit("predict", "model.skops", "text.csv", "--out", "p.csv", cwd=folder)
+    assert text.returncode == 1 and "Traceback" not in text.stderr
+    assert "column 'fSize' was numeric in training but holds 'big'" in text.stderr
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    done = stackkit("fit", "missing.csv", "--target", "y", "--out", "m.skops", "--debug",
+                    cwd=tmp_path)
+    assert done.returncode != 0 and "Traceback" in done.stderr
+
+
+def test_a_model_holding_an_untrusted_type_is_refused(tmp_path):
+    import skops.io
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    skops.io.dump(make_pipeline(FunctionTransformer(os.system)), tmp_path / "evil.skops")
+    (tmp_path / "d.csv").write_text("x\n1\n")
+    done = stackkit("predict", "evil.skops", "d.csv", "--out", "p.csv", cwd=tmp_path)
+    assert done.returncode == 2 and "does not trust" in done.stderr
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_demo_subcommand_prints_leaderboard_and_gain(tmp_path):
+    done = stackkit("demo", "--sample", "1000", "--cv", "3", "--n-jobs", "1", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Stack vs best base model" in done.stdout
+    assert re.search(r"^stack\s+0\.\d{4}\s+0\.\d{4}.*meta-cv$", done.stdout, re.M)
+
+
+@pytest.mark.parametrize("values, task", [
+    (["no", "yes", "no"], "binary"),
+    ([0, 1, 1], "binary"),
+    ([True, False, True], "binary"),
+    (["a", "b", "c"], "multiclass"),
+    ([3, 4, 5, 6, 7], "multiclass"),
+    ([0.5, 1.5, 2.0], "regression"),
+    (list(range(11)), "regression"),
+])
+def test_task_inference(values, task):
+    assert resolve_task(pd.Series(values), "auto", "y") == task
