@@ -9,6 +9,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 from . import io, report
+from ._compat import skops_io
 from ._cli_config import read_config
 from ._cli_data import CommandError, read_table, resolve_task, split_target
 from .classifier import StackingClassifier
@@ -24,6 +25,7 @@ PLOTS = {"leaderboard": report.plot_leaderboard, "correlation": report.plot_corr
 def fit(args):
     """``stackkit fit``: read, check, fit a stack behind a :class:`TableSchema`, save."""
     _check_writable(args.out, "--out")
+    skops_io()  # saving needs skops: say so before the fit, not after it
     frame = read_table(args.data)
     X, y = split_target(frame, args.target, args.data)
     task = resolve_task(y, args.task, args.target)
@@ -31,9 +33,10 @@ def fit(args):
     stack = _stack(task, estimators, params, args)
     print(_describe(args, X, y, task, stack))
     model = Pipeline([("schema", TableSchema()), ("stack", stack)]).fit(X, y)
-    board = report.leaderboard(stack, default_scoring(stack),
+    scoring = default_scoring(stack)
+    board = report.leaderboard(stack, scoring,
                                X=model[0].transform(X) if stack.passthrough else None)
-    print(format_board(board, default_scoring(stack)))
+    print(format_board(board, scoring))
     io.dump(model, args.out)
     print(f"\nSaved the model to {args.out} ({Path(args.out).stat().st_size / 1e6:.1f} MB).")
 
@@ -141,10 +144,11 @@ def _save_plots(stack, folder, scoring):
     matplotlib.use("Agg")
     folder.mkdir(parents=True, exist_ok=True)
     for name, plot in PLOTS.items():
-        if name == "weights" and not report._final_weights(stack):
-            print(f"(no {name}.png: the final estimator has neither weights_ nor coef_)")
+        try:
+            ax = plot(stack, scoring) if name == "leaderboard" else plot(stack)
+        except ValueError as exc:  # e.g. a final estimator without weights to plot
+            print(f"(no {name}.png: {exc})")
             continue
-        ax = plot(stack, scoring) if name == "leaderboard" else plot(stack)
         ax.figure.savefig(folder / f"{name}.png", dpi=120, bbox_inches="tight")
         matplotlib.pyplot.close(ax.figure)
         print(f"Wrote {folder / f'{name}.png'}")

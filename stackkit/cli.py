@@ -40,7 +40,7 @@ def build_parser():
     demo_parser = commands.add_parser("demo", parents=[common],
                                       help="stack four models on the bundled MAGIC data")
     demo.add_arguments(demo_parser)
-    demo_parser.set_defaults(run=lambda args: demo.run_demo(args))
+    demo_parser.set_defaults(run=demo.run_demo)
     return parser
 
 
