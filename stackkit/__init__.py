@@ -1,6 +1,6 @@
 """stackkit: stacked ensembles for scikit-learn."""
 
-from . import io, meta, presets, report
+from . import io, meta, presets, report, transfer
 from ._fold_average import FoldAverage
 from .classifier import StackingClassifier
 from .exceptions import FoldFitError, StackkitError, StackkitWarning
@@ -12,6 +12,7 @@ __all__ = [
     "meta",
     "presets",
     "report",
+    "transfer",
     "FoldFitError",
     "StackingClassifier",
     "StackingRegressor",

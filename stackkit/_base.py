@@ -22,8 +22,9 @@ from ._params import StackParamsMixin
 from ._predict import base_predictions
 from ._split import SplitPlan
 from ._state import PlainState
-from ._tasks import drop_failed, make_tasks, params_for_rows, task_log
+from ._tasks import drop_failed, frozen_by_fold, make_tasks, params_for_rows, task_log
 from .report import html as report_html
+from .transfer import check_sources
 
 
 def _final_has(method):
@@ -146,7 +147,7 @@ class BaseStacking(
         named, methods, kept, dropped = drop_failed(named, methods, results)
         layout = Layout.build([n for n, _ in named], methods, target.kind, target.classes,
                               target.n_outputs)
-        oof = assemble_oof(kept, layout, plan)
+        oof = assemble_oof(frozen_by_fold(kept, plan), layout, plan)
         final = self._fit_final(final, self._final_input(oof, X, layout), target,
                                 routed["final_estimator"], plan.tested, layout)
         self._set_fitted(named, methods, kept, layout, oof, final, target)
@@ -212,6 +213,7 @@ class BaseStacking(
     def _validate_estimators(self, X, target, weights):
         named = checks.validate_estimators(self.estimators, set(self._get_param_names()))
         checks.check_missing_values(X, named)
+        check_sources(named, X, target)
         if target.multi_output:
             named = [(name, self._for_multi_output(est)) for name, est in named]
         final = self._default_final_estimator() if self.final_estimator is None else self.final_estimator
@@ -259,7 +261,7 @@ class BaseStacking(
 
     def _fitted_estimator(self, est_index, results):
         mine = [r for r in results if r.task.est_index == est_index and r.model is not None]
-        if self.refit:
+        if self.refit or any(r.task.frozen for r in mine):  # a frozen model stands as it is
             return next(r.model for r in mine if r.task.fold is None)
         return FoldAverage([r.model for r in sorted(mine, key=lambda r: r.task.fold)])
 

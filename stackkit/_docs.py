@@ -80,7 +80,8 @@ ATTRIBUTES = """\
     oof_folds_ : list of ndarray
         Each fold's held-out rows (indices into ``oof_``).
     task_log_ : DataFrame
-        One row per fold task (``fold`` is ``"full"`` for the refit): estimator,
+        One row per fold task (``fold`` is ``"full"`` for the refit, ``"frozen"``
+        for the one prediction task of a frozen model, which fits nothing): estimator,
         fold, training and test rows, fit and predict seconds, and when the task
         started and finished (seconds since the first task started), whether it was
         read from the ``memory`` cache, its cache key (None without ``memory``), and
@@ -89,7 +90,9 @@ ATTRIBUTES = """\
         For each base estimator that stops early (XGBoost ``early_stopping_rounds``,
         LightGBM ``early_stopping_round`` or its ``early_stopping`` callback,
         ``HistGradientBoosting*(early_stopping=True)``), the number of boosting
-        rounds each fold model kept, in fold order; empty when none does. XGBoost
+        rounds each fold model kept, in fold order (for a
+        :class:`~stackkit.transfer.WarmStart`, the rounds it added to its source's);
+        empty when none does. XGBoost
         and LightGBM stop on 10% of each training fold, held out by stackkit
         (stratified for classifiers, seeded), never on the fold's test rows. With
         ``refit=True`` the model refit on all rows trains, without early stopping,

@@ -13,6 +13,9 @@ which are the training rows too.
 With ``refit=True`` the full-data model is fit once every fold has finished, for the
 mean number of rounds the fold models kept, scaled by the ratio of rows (all rows over
 the rows a fold model trained on), with early stopping off.
+
+A :class:`~stackkit.transfer.WarmStart` booster stops early as its inner booster asks;
+its rounds are those it added to the source model's (the refit adds their mean too).
 """
 
 import inspect
@@ -24,6 +27,7 @@ from sklearn.base import clone
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 
 from ._compat import booster_library
+from .transfer import WarmStart
 
 VALIDATION_FRACTION = 0.1  # share of a fold's training rows held out for early stopping
 SEED = 0  # seed of the inner validation split
@@ -54,7 +58,7 @@ class _XGBoost:
         if eval_weight is not None:
             extra["sample_weight_eval_set"] = [eval_weight]
         model.fit(*fit_data, eval_set=[eval_data], **extra)
-        return model.best_iteration + 1
+        return _new_rounds(model, _booster(model).best_iteration + 1)
 
     @staticmethod
     def without_stopping(params):
@@ -76,12 +80,13 @@ class _LightGBM:
         extra = dict(fit_params)
         if eval_weight is not None:
             extra["eval_sample_weight"] = [eval_weight]
-        if "eval_X" in inspect.signature(model.fit).parameters:  # LightGBM >= 4.7
+        template = model.estimator if isinstance(model, WarmStart) else model
+        if "eval_X" in inspect.signature(template.fit).parameters:  # LightGBM >= 4.7
             extra.update(eval_X=(eval_data[0],), eval_y=(eval_data[1],))
         else:
             extra["eval_set"] = [eval_data]
         model.fit(*fit_data, **extra)
-        return model.best_iteration_
+        return _new_rounds(model, _booster(model).best_iteration_)
 
     @staticmethod
     def without_stopping(params):
@@ -111,6 +116,31 @@ class _HistGradientBoosting:
     @staticmethod
     def without_stopping(params):
         return {"early_stopping": False}
+
+
+class _WarmStarted:
+    """A :class:`WarmStart`'s adapter: its booster's, with parameters under ``estimator__``."""
+
+    rounds_param = "estimator__n_estimators"
+    needs_eval_set = True
+
+    def __init__(self, inner):
+        self.fit = inner.fit  # which reads the rounds off the fitted inner booster
+        self._inner = inner
+
+    def without_stopping(self, params):
+        inner = self._inner.without_stopping(params["estimator"].get_params(deep=False))
+        return {f"estimator__{key}": value for key, value in inner.items()}
+
+
+def _booster(model):
+    """The fitted booster: ``model`` itself, or a warm-started one's ``estimator_``."""
+    return model.estimator_ if isinstance(model, WarmStart) else model
+
+
+def _new_rounds(model, kept):
+    """Rounds ``model`` kept, not counting those of a warm start's source."""
+    return kept - model.n_source_rounds_ if isinstance(model, WarmStart) else kept
 
 
 def _positive(value):
@@ -144,6 +174,9 @@ def inner_split(rows, y_rows, target_kind):
 
 def stopper(estimator, fit_params=None):
     """The early-stopping adapter of ``estimator`` if it asks for early stopping, else None."""
+    if isinstance(estimator, WarmStart):
+        inner = stopper(estimator.estimator, fit_params)
+        return None if inner is None or not inner.needs_eval_set else _WarmStarted(inner)
     params = estimator.get_params(deep=False)
     library = booster_library(estimator)
     if library == "xgboost":
@@ -162,7 +195,8 @@ def hold_refits(tasks):
     """
     now, held = [], []
     for task in tasks:
-        waits = task.fold is None and stopper(task.estimator, task.fit_params) is not None
+        waits = (task.fold is None and not task.frozen
+                 and stopper(task.estimator, task.fit_params) is not None)
         (held if waits else now).append(task)
     return now, held
 

@@ -1,8 +1,9 @@
 """Task records and the single worker function that runs one of them.
 
-A task is one (estimator x fold) fit, or one full refit of an estimator on all rows.
-The worker gets everything it needs explicitly, never touches the stack, and returns
-plain numpy predictions.
+A task is one (estimator x fold) fit, or one full refit of an estimator on all rows,
+or, for a frozen estimator (already fitted elsewhere, never refit), one prediction of
+every row without any fit. The worker gets everything it needs explicitly, never
+touches the stack, and returns plain numpy predictions.
 """
 
 import time
@@ -18,6 +19,7 @@ from ._compat import booster_library
 from ._early_stopping import Stopped, inner_split, stopper
 from ._gpu import place_on_device
 from ._oof import to_columns
+from ._source import is_frozen
 from .exceptions import FoldFitError, warn
 
 # Parameter names through which boosters take a thread count; left at None they use
@@ -30,7 +32,8 @@ class Task:
     """One unit of fold work.
 
     ``fold`` is the fold number (0-based) or ``None`` for the full refit, in which case
-    ``train`` holds every row and ``test`` is ``None``.
+    ``train`` holds every row and ``test`` is ``None``. A ``frozen`` task (also
+    ``fold=None``) fits nothing: ``train`` is empty and ``test`` holds every row.
     """
 
     est_index: int
@@ -44,6 +47,7 @@ class Task:
     keep_model: bool
     fit_params: dict  # passed to fit; those named in row_params are sliced to train
     row_params: tuple
+    frozen: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,19 +69,43 @@ class TaskResult:
 
 
 def make_tasks(named_estimators, methods, plan, *, refit, fit_params):
-    """Return the flat task list: full refits, then the folds.
+    """Return the flat task list: frozen predictions and full refits, then the folds.
 
-    ``fit_params`` maps each estimator name to ``(params, per_row_names)``.
+    ``fit_params`` maps each estimator name to ``(params, per_row_names)``. A frozen
+    estimator (:func:`~stackkit._source.is_frozen`) gets one frozen task instead of
+    its folds and refit.
     """
     rows = [(None, np.arange(plan.n_rows), None)] if refit else []
     rows += [(fold, train, test) for fold, (train, test) in enumerate(plan.folds)]
-    return [
+    estimators = list(enumerate(zip(named_estimators, methods)))
+    frozen = [Task(i, name, est, method, None, len(plan.folds), np.arange(0),
+                   np.arange(plan.n_rows), keep_model=True, fit_params={}, row_params=(),
+                   frozen=True)
+              for i, ((name, est), method) in estimators if is_frozen(est)]
+    return frozen + [
         Task(i, name, est, method, fold, len(plan.folds), train, test,
              keep_model=fold is None or not refit, fit_params=fit_params[name][0],
              row_params=fit_params[name][1])
         for fold, train, test in rows
-        for i, ((name, est), method) in enumerate(zip(named_estimators, methods))
+        for i, ((name, est), method) in estimators if not is_frozen(est)
     ]
+
+
+def frozen_by_fold(results, plan):
+    """``results`` with each frozen task's predictions cut into one result per fold.
+
+    Assembly then treats a frozen estimator as any other: rows tested by several folds
+    (repeated splits) get its prediction once, rows no fold tests get none.
+    """
+    by_fold = []
+    for result in results:
+        if not result.task.frozen or result.predictions is None:
+            by_fold.append(result)
+            continue
+        by_fold += [replace(result, task=replace(result.task, fold=fold, test=test),
+                            predictions=result.predictions[test])
+                    for fold, (_, test) in enumerate(plan.folds)]
+    return by_fold
 
 
 def params_for_rows(params, row_params, rows):
@@ -102,7 +130,8 @@ def run_task(task, X, y, target_kind, n_threads, device=None, catch=False):
         with threadpool_limits(limits=n_threads):
             outcome = _fit_and_predict(task, X, y, target_kind, n_threads, device)
     except Exception as exc:
-        where = "the full refit" if task.fold is None else f"fold {task.fold + 1}/{task.n_folds}"
+        where = ("its frozen predictions" if task.frozen else "the full refit"
+                 if task.fold is None else f"fold {task.fold + 1}/{task.n_folds}")
         message = (f"estimator {task.name!r} ({type(task.estimator).__name__}) failed on "
                    f"{where} ({len(task.train)} training rows): {type(exc).__name__}: {exc}")
         if not catch:
@@ -113,6 +142,11 @@ def run_task(task, X, y, target_kind, n_threads, device=None, catch=False):
 
 
 def _fit_and_predict(task, X, y, target_kind, n_threads, device):
+    if task.frozen:  # fitted elsewhere: predict every row, change nothing on the model
+        start = time.perf_counter()
+        raw = getattr(task.estimator, task.method)(X)
+        predictions = to_columns(raw, task.method, target_kind)
+        return task.estimator, predictions, 0.0, time.perf_counter() - start, None
     model = clone(task.estimator)
     if device is not None:
         place_on_device(model, device)
@@ -216,6 +250,8 @@ def drop_failed(named_estimators, methods, results):
 def task_log(results):
     """One row per task: estimator, fold (``"full"`` for the refit), rows and seconds.
 
+    A frozen estimator's one task has ``fold="frozen"``, no training rows and no fit.
+
     ``started`` and ``finished`` are seconds since the first task of this fit started
     (NaN for tasks read from the cache, marked ``cached``); ``cache_key`` names the
     task's ``memory=`` entry (None when caching is off or the estimator cannot be hashed);
@@ -227,7 +263,7 @@ def task_log(results):
     return pd.DataFrame(
         {
             "estimator": [r.task.name for r in results],
-            "fold": [r.task.fold if r.task.fold is not None else "full" for r in results],
+            "fold": [_fold_label(r.task) for r in results],
             "n_train": [len(r.task.train) for r in results],
             "n_test": [0 if r.task.test is None else len(r.task.test) for r in results],
             "fit_time": [r.fit_time for r in results],
@@ -240,3 +276,9 @@ def task_log(results):
             "error": [r.error for r in results],
         }
     )
+
+
+def _fold_label(task):
+    if task.frozen:
+        return "frozen"
+    return "full" if task.fold is None else task.fold

@@ -11,8 +11,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils.validation import has_fit_parameter
 
-from ._compat import booster_library
 from ._early_stopping import stopper
+from ._source import is_frozen, is_template_booster
 
 STACK_METHODS = ("predict_proba", "decision_function", "predict")
 EVAL_SET_PARAMS = {"eval_set", "eval_X", "eval_y"}
@@ -132,9 +132,9 @@ def check_layout_learner_target(final_estimator, target_kind):
 
 
 def check_sample_weight_support(named_estimators, final_name, final_estimator):
-    """Raise if ``sample_weight`` was given but an estimator cannot take it."""
+    """Raise if ``sample_weight`` was given but a (not frozen) estimator cannot take it."""
     for name, est in [*named_estimators, (final_name, final_estimator)]:
-        if not has_fit_parameter(est, "sample_weight"):
+        if not is_frozen(est) and not has_fit_parameter(est, "sample_weight"):
             raise TypeError(
                 f"sample_weight was passed but estimator {name!r} ({type(est).__name__}) "
                 "does not accept sample_weight in fit; drop the weights, or replace the "
@@ -179,19 +179,23 @@ def check_early_stopping(named_estimators, routed_params):
     """Reject early stopping that stackkit cannot serve, before any fitting.
 
     stackkit carves each fold's evaluation set itself, so it must not be passed in, and
-    it can hand one only to a booster placed directly in the stack.
+    it can hand one only to a booster placed directly in the stack (or warm-started
+    there). Frozen estimators and fitted source models are never trained, so skipped.
     """
-    for name, est in named_estimators:
+    for name, est in [(n, e) for n, e in named_estimators if not is_frozen(e)]:
         params = routed_params[name][0]
         given = sorted(EVAL_SET_PARAMS & params.keys())
-        if given and stopper(est, params) is not None:
+        served = stopper(est, params) is not None
+        if given and served:
             raise ValueError(
                 f"estimator {name!r} stops early on rows stackkit holds out of each training "
                 f"fold; do not pass {name}__{given[0]} (the same evaluation set in every fold "
                 "would let held-out rows decide when training stops)"
             )
         for path, inner in est.get_params(deep=True).items():
-            if booster_library(inner) in ("xgboost", "lightgbm") and stopper(inner) is not None:
+            if (served and path == "estimator") or not is_template_booster(inner):
+                continue
+            if stopper(inner) is not None:
                 raise ValueError(
                     f"estimator {name!r} holds {type(inner).__name__} with early stopping at "
                     f"{name}__{path}; stackkit gives an evaluation set only to a booster placed "
