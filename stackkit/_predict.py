@@ -7,6 +7,7 @@ import numpy as np
 
 from ._cache import TaskCache
 from ._oof import to_columns
+from ._source import frozen_output, is_frozen
 
 
 def base_predictions(models, methods, X, layout, cache=None, task_log=None):
@@ -31,4 +32,5 @@ def base_predictions(models, methods, X, layout, cache=None, task_log=None):
 
 
 def _columns(model, method, X, target_kind):
-    return to_columns(getattr(model, method)(X), method, target_kind)
+    raw = frozen_output(model, method, X) if is_frozen(model) else getattr(model, method)(X)
+    return to_columns(raw, method, target_kind)

@@ -5,6 +5,8 @@ Read by :mod:`stackkit.transfer` and by the stack's checks; nothing here fits a 
 
 import json
 
+import numpy as np
+
 from sklearn.base import BaseEstimator
 from sklearn.frozen import FrozenEstimator
 from sklearn.exceptions import NotFittedError
@@ -28,6 +30,19 @@ def is_frozen(estimator):
     if own_clone is None or own_clone is BaseEstimator.__sklearn_clone__:
         return False
     return estimator.__sklearn_clone__() is estimator
+
+
+def frozen_output(model, method, X):
+    """A frozen model's raw output for ``X``, predicted labels turned into class codes.
+
+    Fold models learn the stack's codes 0..K-1, a frozen classifier its source's
+    labels; the stack checked those are the target's (sorted) labels, so a label's
+    position in ``classes_`` is its code.
+    """
+    raw = getattr(model, method)(X)
+    if method == "predict" and np.ndim(raw) == 1 and getattr(model, "classes_", None) is not None:
+        return np.searchsorted(model.classes_, raw)
+    return raw
 
 
 def is_template_booster(obj):

@@ -19,7 +19,7 @@ from ._compat import booster_library
 from ._early_stopping import Stopped, inner_split, stopper
 from ._gpu import place_on_device
 from ._oof import to_columns
-from ._source import is_frozen
+from ._source import frozen_output, is_frozen
 from .exceptions import FoldFitError, warn
 
 # Parameter names through which boosters take a thread count; left at None they use
@@ -144,7 +144,7 @@ def run_task(task, X, y, target_kind, n_threads, device=None, catch=False):
 def _fit_and_predict(task, X, y, target_kind, n_threads, device):
     if task.frozen:  # fitted elsewhere: predict every row, change nothing on the model
         start = time.perf_counter()
-        raw = getattr(task.estimator, task.method)(X)
+        raw = frozen_output(task.estimator, task.method, X)
         predictions = to_columns(raw, task.method, target_kind)
         return task.estimator, predictions, 0.0, time.perf_counter() - start, None
     model = clone(task.estimator)

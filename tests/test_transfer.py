@@ -149,6 +149,19 @@ def test_frozen_early_stopped_source_and_user_objects_untouched(domains):
     np.testing.assert_allclose(stack.oof_[:, 0], source.predict_proba(X)[:, 1], rtol=1e-6)
 
 
+def test_frozen_labels_become_the_stacks_class_codes_with_predict(domains):
+    """Fold models learn codes 0..K-1; a frozen source predicts its own (text) labels."""
+    X_s, y_s, X, y = domains
+    names = np.array(["no", "yes"])
+    source = LogisticRegression().fit(X_s, names[y_s])
+    stack = StackingClassifier([("src", freeze(source)), ("lr", LogisticRegression())],
+                               cv=3, stack_method="predict", n_jobs=1).fit(X, names[y])
+    codes = (source.predict(X) == "yes").astype(float)
+    np.testing.assert_array_equal(stack.oof_[:, 0], codes)
+    np.testing.assert_array_equal(stack.transform(X)[:, 0], codes)
+    assert set(stack.predict(X)) <= {"no", "yes"}
+
+
 # -- warm-started boosters ---------------------------------------------------------------
 
 
@@ -321,3 +334,18 @@ def test_example_runs():
     scores = example.main(target_rows=150)
     assert set(scores) == {"target only", "+ frozen source", "+ warm start"}
     assert all(0.5 < auc <= 1.0 for auc in scores.values())
+
+
+def test_warm_started_regressor_in_a_stack_with_early_stopping():
+    X, y = make_regression(400, 6, noise=10.0, random_state=0)
+    source = LGBMRegressor(n_estimators=SOURCE_ROUNDS, verbose=-1).fit(X[:200], y[:200])
+    warm = WarmStart(LGBMRegressor(n_estimators=200, learning_rate=0.1, verbose=-1,
+                                   early_stopping_round=5), source=source)
+    stack = StackingRegressor([("warm", warm), ("lin", LinearRegression())], cv=3,
+                              n_jobs=1).fit(X[200:], y[200:])
+    rounds = stack.best_iterations_["warm"]
+    assert len(rounds) == 3 and (rounds >= 1).all() and (rounds <= 200).all()
+    refit = stack.named_estimators_["warm"]
+    assert refit.n_source_rounds_ == SOURCE_ROUNDS
+    assert refit.estimator_.booster_.current_iteration() > SOURCE_ROUNDS
+    assert stack.score(X[:200], y[:200]) > 0.5
