@@ -117,7 +117,8 @@ def test_frozen_regressor_with_repeated_or_forward_splits_and_weights():
     X, y = make_regression(200, 5, noise=5.0, random_state=0)
     source = Ridge().fit(X[:100], y[:100])
     frozen = FrozenEstimator(source)
-    for cv in (KFold(4), [(np.arange(100), np.arange(100, 200))] * 2):  # a row tested twice
+    first, second = np.arange(100), np.arange(100, 200)
+    for cv in (KFold(4), [(first, second), (second, first), (first, second)]):  # rows tested twice
         stack = StackingRegressor([("src", frozen), ("lin", LinearRegression())], cv=cv)
         stack.fit(X, y, sample_weight=np.ones(len(y)))  # frozen models need not take weights
         tested = ~np.isnan(stack.oof_[:, 0])
