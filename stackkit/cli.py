@@ -9,11 +9,12 @@
 
 Exit status: 0 on success, 2 for a problem with the command's input (a path, a
 column, the config), 1 when fitting or predicting fails. Each problem is one line on
-stderr; ``--debug`` shows the traceback instead.
+stderr; ``--debug`` shows the traceback instead. Warnings are one line each too.
 """
 
 import argparse
 import sys
+import warnings
 
 from . import _cli_commands, demo
 from ._cli_data import TASKS, CommandError
@@ -79,7 +80,10 @@ def main(argv=None):
     """Run ``stackkit`` with ``argv`` (default: the process's); return the exit status."""
     args = build_parser().parse_args(argv)
     try:
-        status = args.run(args)
+        with warnings.catch_warnings():
+            if not args.debug:
+                warnings.showwarning = _one_line_warning
+            status = args.run(args)
     except Exception as exc:  # every failure becomes one line, unless --debug
         if args.debug:
             raise
@@ -87,6 +91,10 @@ def main(argv=None):
         print(f"stackkit {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return code
     return status or 0
+
+
+def _one_line_warning(message, category, *args, **kwargs):
+    print(f"warning: {message}", file=sys.stderr)
 
 
 def _one_line(exc):

@@ -128,6 +128,14 @@ def test_text_columns_keep_their_training_codes_in_any_prediction_file(tmp_path)
     assert stackkit("predict", "m.skops", "red.csv", "--out", "p.csv",
                     cwd=tmp_path).returncode == 0
     assert pd.read_csv(tmp_path / "p.csv")["y"].mean() > 8  # red rows, not blue ones
+    frame.head(3).assign(colour=["purple", "red", "red"]).to_csv(tmp_path / "new.csv",
+                                                                 index=False)
+    unseen = stackkit("predict", "m.skops", "new.csv", "--out", "p.csv", cwd=tmp_path)
+    assert unseen.returncode == 0
+    assert unseen.stderr.splitlines() == [
+        "note: ignoring 1 column(s) the model was not trained on: y",
+        "warning: column 'colour': 1 values not seen in training ('purple') are treated "
+        "as missing"]
 
 
 @pytest.mark.parametrize("args, files, message", [
