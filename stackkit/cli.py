@@ -27,7 +27,9 @@ def build_parser():
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true",
                         help="show the full traceback of an error")
-    parser = argparse.ArgumentParser(prog="stackkit", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="stackkit", epilog="stackkit COMMAND --help describes each command.",
+        description="Stacked ensembles from a terminal: fit, predict, report, demo.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_fit(commands.add_parser("fit", parents=[common], help="fit a stack on a data file"))
     _add_predict(commands.add_parser("predict", parents=[common],

@@ -45,6 +45,10 @@ class TableSchema(TransformerMixin, BaseEstimator):
         """Record the columns of the DataFrame ``X`` and the name of ``y``."""
         if not isinstance(X, pd.DataFrame):
             raise TypeError(f"TableSchema needs a pandas DataFrame, got {type(X).__name__}")
+        dates = [str(c) for c in X.columns if _is_time(X[c])]
+        if dates:  # as categories, every timestamp would be a level of its own
+            raise ValueError(f"column {dates[0]!r} holds dates or times; derive numbers from "
+                             "it (year, month, days since ...) or drop it")
         self.feature_names_in_ = np.asarray([str(column) for column in X.columns], dtype=object)
         self.n_features_in_ = X.shape[1]
         self.categories_ = {
@@ -94,6 +98,11 @@ class TableSchema(TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.input_tags.string = True
         return tags
+
+
+def _is_time(column):
+    return (pd.api.types.is_datetime64_any_dtype(column)
+            or pd.api.types.is_timedelta64_dtype(column))
 
 
 def _is_numeric(column):

@@ -257,9 +257,9 @@ def _check_classes(name, source, target):
         if not same:
             raise ValueError(
                 f"estimator {name!r}: its source model was trained on the classes "
-                f"{np.asarray(labels).tolist()}, the target's are {expected.tolist()}; a source model "
-                "for another label set cannot serve this stack (encode the target as the "
-                "source's labels were, or leave this source out)")
+                f"{np.asarray(labels).tolist()}, the target's are {expected.tolist()}; a "
+                "source model for another label set cannot serve this stack (encode the "
+                "target as the source's labels were, or leave this source out)")
     elif n_classes is not None and n_classes != len(expected):
         raise ValueError(
             f"estimator {name!r}: its source model predicts {n_classes} classes, the "

@@ -39,6 +39,11 @@ def test_bad_tables(frame, error, match):
         TableSchema().fit(TRAIN).transform(frame)
 
 
+def test_date_columns_are_refused_by_name():
+    with pytest.raises(ValueError, match="column 'when' holds dates or times"):
+        TableSchema().fit(TRAIN.assign(when=pd.to_datetime(["2024-01-01"] * 3)))
+
+
 def test_numbers_read_as_text_are_restored():
     out = TableSchema().fit(TRAIN).transform(TRAIN.assign(size=["1", "2.5", None]))
     np.testing.assert_array_equal(out["size"], [1.0, 2.5, np.nan])
