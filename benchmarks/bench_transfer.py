@@ -22,7 +22,7 @@ The source alone (no target data at all) is scored too. Reported: mean ± standa
 deviation over the seeds, and the difference to ``target only`` (Δ, paired by seed;
 positive is better for AUC, negative for RMSE).
 
-Run it from the repository root (about 10 minutes on 2 cores for both datasets)::
+Run it from the repository root (about 1.5 minutes on 2 idle cores, both datasets)::
 
     python benchmarks/bench_transfer.py
     python benchmarks/bench_transfer.py --datasets adult --seeds 2 --sizes 200,1000
