@@ -151,7 +151,7 @@ class BaseStacking(
         final = self._fit_final(final, self._final_input(oof, X, layout), target,
                                 routed["final_estimator"], plan.tested, layout)
         self._set_fitted(named, methods, kept, layout, oof, final, target)
-        self._set_records(results, dropped, target, plan)
+        self._set_records(results, dropped, target, plan, weights)
         return X
 
     def _run(self, tasks, X, target):
@@ -252,12 +252,13 @@ class BaseStacking(
         if target.classes is not None:
             self.classes_ = target.classes
 
-    def _set_records(self, results, dropped, target, plan):
-        """What the report reads: every task (failed ones too), drops, target and folds."""
+    def _set_records(self, results, dropped, target, plan, weights):
+        """What the report reads: every task (failed ones too), drops, target, folds, weights."""
         self.task_log_ = task_log(results)
         self.dropped_ = dropped
         self.oof_target_ = target.values
         self.oof_folds_ = [test for _, test in plan.folds]
+        self.oof_sample_weight_ = weights
 
     def _fitted_estimator(self, est_index, results):
         mine = [r for r in results if r.task.est_index == est_index and r.model is not None]

@@ -79,6 +79,9 @@ ATTRIBUTES = """\
         :func:`stackkit.report.leaderboard` scores ``oof_`` against.
     oof_folds_ : list of ndarray
         Each fold's held-out rows (indices into ``oof_``).
+    oof_sample_weight_ : ndarray of shape (n_samples,) or None
+        The ``sample_weight`` of the fit (None without), which weights the
+        leaderboard's scores as it weighted the fits.
     task_log_ : DataFrame
         One row per fold task (``fold`` is ``"full"`` for the refit, ``"frozen"``
         for the one prediction task of a frozen model, which fits nothing): estimator,

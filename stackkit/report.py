@@ -40,7 +40,9 @@ def leaderboard(stack, scoring=None, *, nested=False, X=None, y=None, cv=5):
     estimator is refit fold by fold on the other folds' out-of-fold predictions
     (``"meta-cv"``, cheap, but the base models of those predictions saw every row once);
     with ``nested=True`` the whole stack is cross-validated on ``X, y`` (``"nested"``,
-    as many stack fits as ``cv`` has folds).
+    as many stack fits as ``cv`` has folds). When the stack was fit with
+    ``sample_weight``, the OOF and meta-cv scores weight rows by it (the nested
+    estimate does not: it refits without weights).
 
     Parameters
     ----------
@@ -111,12 +113,20 @@ def _base_row(stack, name, columns, scorer):
 
 
 def _fold_scores(stack, answer, scorer):
-    """Score over every tested row, and per fold, of the model ``answer(rows)`` gives."""
-    y = stack.oof_target_
+    """Score over every tested row, and per fold, of the model ``answer(rows)`` gives.
+
+    Rows count with the fit's ``sample_weight``, as they did in the fits.
+    """
+    y, weights = stack.oof_target_, stack.oof_sample_weight_
+
+    def score(rows):
+        weighted = {} if weights is None else {"sample_weight": weights[rows]}
+        return scorer(answer(rows), rows[:, None], y[rows], **weighted)
+
     tested = np.flatnonzero(~np.isnan(stack.oof_).any(axis=1))
-    per_fold = [scorer(answer(rows), rows[:, None], y[rows]) for rows in stack.oof_folds_]
-    return {"score": scorer(answer(tested), tested[:, None], y[tested]),
-            "fold_mean": float(np.mean(per_fold)), "fold_std": float(np.std(per_fold))}
+    per_fold = [score(rows) for rows in stack.oof_folds_]
+    return {"score": score(tested), "fold_mean": float(np.mean(per_fold)),
+            "fold_std": float(np.std(per_fold))}
 
 
 def _answer(stack, block, method):
@@ -162,6 +172,8 @@ def _meta_cv_answers(stack, meta):
         train = np.flatnonzero(tested & ~np.isin(np.arange(len(tested)), rows))
         final = clone(stack.final_estimator_)
         extra = {"layout": stack.layout_} if has_fit_parameter(final, "layout") else {}
+        if stack.oof_sample_weight_ is not None:
+            extra["sample_weight"] = stack.oof_sample_weight_[train]
         final.fit(_rows(meta, train), stack.oof_target_[train], **extra)
         for method in filter(lambda m: hasattr(final, m), methods):
             out = np.asarray(getattr(final, method)(_rows(meta, rows)))

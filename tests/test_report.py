@@ -179,3 +179,22 @@ def test_html_repr_adds_the_leaderboard_once_fitted(fitted):
     assert "Leaderboard" in page and "meta-cv" in page
     assert page.index("Leaderboard") > page.index("StackingClassifier")
     assert "<td>oof</td>" in page
+
+
+def test_scores_weight_rows_as_the_fit_did(binary):
+    """Rows with weight 0 did not count in the fits; they must not count in the scores."""
+    X, y = binary
+    weights = np.where(np.arange(len(y)) % 3 == 0, 0.0, 1.0)
+    weights[y == 1] *= 2.0
+    stack = StackingClassifier([("lr", LogisticRegression()), ("nb", GaussianNB())],
+                               cv=3).fit(X, y, sample_weight=weights)
+    board = report.leaderboard(stack, "roc_auc")
+    oof = stack.oof_[:, 0]
+    assert board.loc["lr", "score"] == pytest.approx(roc_auc_score(y, oof,
+                                                                   sample_weight=weights))
+    assert board.loc["lr", "score"] != pytest.approx(roc_auc_score(y, oof))
+    assert np.mean([roc_auc_score(y[rows], oof[rows], sample_weight=weights[rows])
+                    for rows in stack.oof_folds_]) == pytest.approx(board.loc["lr", "fold_mean"])
+    assert 0.5 < board.loc["stack", "score"] <= 1.0
+    unweighted = StackingClassifier([("lr", LogisticRegression())], cv=3).fit(X, y)
+    assert unweighted.oof_sample_weight_ is None
