@@ -232,3 +232,44 @@ def test_demo_subcommand_prints_leaderboard_and_gain(tmp_path):
 ])
 def test_task_inference(values, task):
     assert resolve_task(pd.Series(values), "auto", "y") == task
+
+
+def test_multiclass_probabilities_name_every_class(tmp_path):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(300, 3))
+    label = np.array(["low", "mid", "high"])[np.digitize(X[:, 0], [-0.5, 0.5])]
+    pd.DataFrame(X, columns=["a", "b", "c"]).assign(level=label).to_csv(tmp_path / "d.csv",
+                                                                       index=False)
+    (tmp_path / "s.toml").write_text('[[estimators]]\nname = "lr"\n'
+                                     'class = "sklearn.linear_model.LogisticRegression"\n')
+    fitted = stackkit("fit", "d.csv", "--target", "level", "--config", "s.toml", "--out",
+                      "m.skops", "--quiet", cwd=tmp_path)
+    assert fitted.returncode == 0, fitted.stderr
+    assert "(multiclass with classes high, low, mid)" in fitted.stdout
+    assert re.search(r"^Leaderboard \(accuracy;", fitted.stdout, re.M)
+    done = stackkit("predict", "m.skops", "d.csv", "--out", "p.csv", "--proba", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    proba = pd.read_csv(tmp_path / "p.csv")
+    assert proba.columns.tolist() == ["proba_high", "proba_low", "proba_mid"]
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert (proba.idxmax(axis=1).str[6:] == label).mean() > 0.8
+
+
+def test_predict_with_a_stack_saved_from_python(tmp_path):
+    """A bare stack saved by stackkit.io.dump: its feature_names_in_ are the columns."""
+    from sklearn.linear_model import LinearRegression
+
+    from stackkit import StackingRegressor
+
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame(rng.normal(size=(120, 2)), columns=["u", "v"])
+    stack = StackingRegressor([("lin", LinearRegression())], cv=3).fit(X, X.u * 3 + X.v)
+    io.dump(stack, tmp_path / "m.skops")
+    X[["v", "u"]].to_csv(tmp_path / "d.csv", index=False)  # other column order
+    done = stackkit("predict", "m.skops", "d.csv", "--out", "p.csv", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "p.csv")["prediction"], stack.predict(X))
+    X[["u"]].to_csv(tmp_path / "short.csv", index=False)
+    short = stackkit("predict", "m.skops", "short.csv", "--out", "p.csv", cwd=tmp_path)
+    assert short.returncode == 2
+    assert "missing 1 column(s) the model was trained on: v" in short.stderr
