@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pandas as pd
 from sklearn.base import is_classifier
-from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 from . import io, report
 from ._compat import skops_io
 from ._cli_config import read_config
-from ._cli_data import CommandError, read_table, resolve_task, split_target
+from ._cli_data import CommandError, read_table, resolve_task, split_groups, split_target
 from .classifier import StackingClassifier
 from .exceptions import UntrustedTypeError
 from .presets import default_estimators
@@ -28,11 +28,13 @@ def fit(args):
     skops_io()  # saving needs skops: say so before the fit, not after it
     frame = read_table(args.data)
     X, y = split_target(frame, args.target, args.data)
+    X, groups = split_groups(X, args.groups, args.data) if args.groups else (X, None)
     task = resolve_task(y, args.task, args.target)
     estimators, params = read_config(args.config) if args.config else (None, {})
-    stack = _stack(task, estimators, params, args)
+    stack = _stack(task, estimators, params, args, groups)
     print(_describe(args, X, y, task, stack))
-    model = Pipeline([("schema", TableSchema()), ("stack", stack)]).fit(X, y)
+    model = Pipeline([("schema", TableSchema()), ("stack", stack)])
+    model.fit(X, y, **({} if groups is None else {"stack__groups": groups}))
     scoring = default_scoring(stack)
     board = report.leaderboard(stack, scoring,
                                X=model[0].transform(X) if stack.passthrough else None)
@@ -41,19 +43,28 @@ def fit(args):
     print(f"\nSaved the model to {args.out} ({Path(args.out).stat().st_size / 1e6:.1f} MB).")
 
 
-def _stack(task, estimators, params, args):
+def _stack(task, estimators, params, args, groups):
     classify = task != "regression"
     cv = args.cv if args.cv is not None else params.pop("cv", 5)
     params.pop("cv", None)
     if isinstance(cv, bool) or not isinstance(cv, int) or cv < 2:
         raise CommandError(f"cv must be a whole number of folds >= 2, got {cv!r}")
-    splitter = StratifiedKFold if classify else KFold  # rows of a file are often sorted
-    cv = splitter(cv, shuffle=True, random_state=args.seed)
+    if groups is not None and groups.nunique() < cv:
+        raise CommandError(f"--groups {args.groups!r} has {groups.nunique()} distinct values, "
+                           f"fewer than the {cv} folds; use a smaller --cv")
+    # shuffled, since the rows of a file are often sorted; seeded
+    cv = _splitter(classify, groups is not None)(cv, shuffle=True, random_state=args.seed)
     if estimators is None:
         estimators = default_estimators(task, device=args.device, random_state=args.seed)
     stacking = StackingClassifier if classify else StackingRegressor
     return stacking(estimators, cv=cv, n_jobs=args.n_jobs, memory=args.memory,
                     verbose=0 if args.quiet else 1, **params)
+
+
+def _splitter(classify, grouped):
+    if grouped:
+        return StratifiedGroupKFold if classify else GroupKFold
+    return StratifiedKFold if classify else KFold
 
 
 def _describe(args, X, y, task, stack):
@@ -62,7 +73,8 @@ def _describe(args, X, y, task, stack):
         "regression" else ""
     return (f"{args.data}: {len(X):,} rows x {X.shape[1]} feature columns; target "
             f"{args.target!r} ({task}{classes})\nstack of {names}; "
-            f"{stack.cv.get_n_splits()} folds (seed {args.seed})")
+            f"{stack.cv.get_n_splits()} folds ({type(stack.cv).__name__}, shuffled, seed "
+            f"{args.seed})")
 
 
 def default_scoring(stack):

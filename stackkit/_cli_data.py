@@ -67,6 +67,18 @@ def split_target(frame, target, path):
     return frame.drop(columns=[target]), y
 
 
+def split_groups(X, column, path):
+    """``(X without column, groups)``: rows sharing a group value stay in one fold."""
+    if column not in X.columns:
+        raise CommandError(f"--groups: no feature column {column!r} in {path}"
+                           f"{_suggestion(column, X)}")
+    groups = X[column]
+    if groups.isna().any():
+        raise CommandError(f"--groups: column {column!r} has {int(groups.isna().sum())} "
+                           "missing values; every row needs a group")
+    return X.drop(columns=[column]), groups
+
+
 def _suggestion(name, frame):
     columns = [str(c) for c in frame.columns]
     close = difflib.get_close_matches(name, columns, n=1)

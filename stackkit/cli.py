@@ -58,6 +58,9 @@ def _add_fit(fit):
                      help="estimators and stack parameters (default: stackkit.presets)")
     fit.add_argument("--cv", type=int, default=None,
                      help="folds, shuffled and seeded (default: the config's, else 5)")
+    fit.add_argument("--groups", metavar="COL",
+                     help="keep rows with the same value of COL in one fold (COL is then "
+                          "not a feature), e.g. a customer or patient id")
     fit.add_argument("--n-jobs", type=int, default=-1,
                      help="parallel fold tasks (default: -1, all cores)")
     fit.add_argument("--memory", metavar="DIR", help="cache fold fits in this folder")

@@ -273,3 +273,29 @@ def test_predict_with_a_stack_saved_from_python(tmp_path):
     short = stackkit("predict", "m.skops", "short.csv", "--out", "p.csv", cwd=tmp_path)
     assert short.returncode == 2
     assert "missing 1 column(s) the model was trained on: v" in short.stderr
+
+
+def test_groups_keep_their_rows_in_one_fold_and_are_not_a_feature(tmp_path):
+    rng = np.random.default_rng(4)
+    patient = np.repeat(np.arange(40), 5)
+    X = rng.normal(size=(200, 2)) + patient[:, None] * 0.01
+    y = np.where(X[:, 0] > 0, "sick", "well")
+    frame = pd.DataFrame(X, columns=["a", "b"]).assign(patient=patient, status=y)
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    (tmp_path / "s.toml").write_text('[[estimators]]\nname = "lr"\n'
+                                     'class = "sklearn.linear_model.LogisticRegression"\n')
+    args = ("fit", "d.csv", "--target", "status", "--config", "s.toml", "--out", "m.skops",
+            "--quiet", "--cv", "4")
+    done = stackkit(*args, "--groups", "patient", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "4 folds (StratifiedGroupKFold, shuffled, seed 0)" in done.stdout
+    model = io.load(tmp_path / "m.skops")
+    assert model[0].feature_names_in_.tolist() == ["a", "b"]
+    fold_of_row = np.empty(200, int)
+    for fold, rows in enumerate(model[-1].oof_folds_):
+        fold_of_row[rows] = fold
+    assert all(len(set(fold_of_row[patient == p])) == 1 for p in range(40))
+    few = stackkit(*args[:-1], "50", "--groups", "patient", cwd=tmp_path)
+    assert few.returncode == 2 and "has 40 distinct values, fewer than the 50 folds" in few.stderr
+    typo = stackkit(*args, "--groups", "patiend", cwd=tmp_path)
+    assert typo.returncode == 2 and "did you mean 'patient'?" in typo.stderr
