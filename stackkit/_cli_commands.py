@@ -45,8 +45,8 @@ def fit(args):
 
 def _stack(task, estimators, params, args, groups):
     classify = task != "regression"
-    cv = args.cv if args.cv is not None else params.pop("cv", 5)
-    params.pop("cv", None)
+    config_cv = params.pop("cv", 5)
+    cv = config_cv if args.cv is None else args.cv
     if isinstance(cv, bool) or not isinstance(cv, int) or cv < 2:
         raise CommandError(f"cv must be a whole number of folds >= 2, got {cv!r}")
     if groups is not None and groups.nunique() < cv:
@@ -69,8 +69,8 @@ def _splitter(classify, grouped):
 
 def _describe(args, X, y, task, stack):
     names = ", ".join(name for name, _ in stack.estimators)
-    classes = f" with classes {', '.join(map(str, sorted(y.unique())))}" if task != \
-        "regression" else ""
+    classes = "" if task == "regression" else \
+        f" with classes {', '.join(map(str, sorted(y.unique())))}"
     return (f"{args.data}: {len(X):,} rows x {X.shape[1]} feature columns; target "
             f"{args.target!r} ({task}{classes})\nstack of {names}; "
             f"{stack.cv.get_n_splits()} folds ({type(stack.cv).__name__}, shuffled, seed "

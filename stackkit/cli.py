@@ -8,8 +8,9 @@
     stackkit demo
 
 Exit status: 0 on success, 2 for a problem with the command's input (a path, a
-column, the config), 1 when fitting or predicting fails. Each problem is one line on
-stderr; ``--debug`` shows the traceback instead. Warnings are one line each too.
+column, the config), 1 when fitting or predicting fails, 130 when interrupted. Each
+problem is one line on stderr; ``--debug`` shows the traceback instead. Warnings are
+one line each too.
 """
 
 import argparse
@@ -19,7 +20,7 @@ import warnings
 from . import _cli_commands, demo
 from ._cli_data import TASKS, CommandError
 
-EXIT_INPUT, EXIT_FAILURE = 2, 1
+EXIT_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED = 2, 1, 130
 
 
 def build_parser():
@@ -89,6 +90,9 @@ def main(argv=None):
             if not args.debug:
                 warnings.showwarning = _one_line_warning
             status = args.run(args)
+    except KeyboardInterrupt:
+        print(f"stackkit {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except Exception as exc:  # every failure becomes one line, unless --debug
         if args.debug:
             raise

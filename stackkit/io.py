@@ -20,7 +20,9 @@ True
 """
 
 import importlib
+import os
 import zipfile
+from pathlib import Path
 
 from ._compat import skops_io
 from .exceptions import UntrustedTypeError
@@ -36,14 +38,23 @@ TRUSTED_NAMES = frozenset({
 def dump(model, path):
     """Save ``model`` to ``path`` in skops' format, compressed.
 
+    The file appears whole or not at all: it is written under a temporary name in the
+    same folder and renamed.
+
     Parameters
     ----------
     model : estimator
         A fitted stack (or any estimator skops can store).
     path : str or path-like
     """
-    # deflate at level 1: tree ensembles shrink about 4x, in no more time than storing
-    skops_io().dump(model, path, compression=zipfile.ZIP_DEFLATED, compresslevel=1)
+    path = Path(path)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        # deflate at level 1: tree ensembles shrink about 4x, in no more time than storing
+        skops_io().dump(model, partial, compression=zipfile.ZIP_DEFLATED, compresslevel=1)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def load(path, *, trusted=()):

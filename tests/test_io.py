@@ -94,3 +94,17 @@ def test_a_dangerous_function_inside_a_trusted_estimator_is_refused(tmp_path):
 ])
 def test_trust_list(name, trusted):
     assert io.is_trusted(name) is trusted
+
+
+class Unsaveable:
+    def __getstate__(self):
+        raise RuntimeError("cannot be saved")
+
+
+def test_a_failed_dump_leaves_the_old_file_and_no_partial_one(tmp_path):
+    path = tmp_path / "model.skops"
+    path.write_bytes(b"the previous model")
+    with pytest.raises(RuntimeError, match="cannot be saved"):
+        io.dump({"model": Unsaveable()}, path)
+    assert path.read_bytes() == b"the previous model"
+    assert list(tmp_path.iterdir()) == [path]
