@@ -25,7 +25,7 @@ PLOTS = {"leaderboard": report.plot_leaderboard, "correlation": report.plot_corr
 def fit(args):
     """``stackkit fit``: read, check, fit a stack behind a :class:`TableSchema`, save."""
     _check_writable(args.out, "--out")
-    skops_io()  # saving needs skops: say so before the fit, not after it
+    _require_skops()  # say so before the fit, not after it
     frame = read_table(args.data)
     X, y = split_target(frame, args.target, args.data)
     X, groups = split_groups(X, args.groups, args.data) if args.groups else (X, None)
@@ -170,6 +170,7 @@ def load_model(path):
     """A model file saved by ``stackkit fit`` (or ``stackkit.io.dump``), loaded safely."""
     if not Path(path).is_file():
         raise CommandError(f"{path}: no such model file")
+    _require_skops()
     try:
         return io.load(path)
     except UntrustedTypeError as exc:
@@ -186,6 +187,13 @@ def final_stack(model):
     if not hasattr(stack, "layout_"):
         raise CommandError(f"the model is a {type(stack).__name__}, not a fitted stackkit stack")
     return stack
+
+
+def _require_skops():
+    try:
+        skops_io()
+    except ImportError:
+        raise CommandError("model files need skops: pip install 'stackkit[cli]'") from None
 
 
 def _check_writable(path, option):

@@ -299,3 +299,16 @@ def test_groups_keep_their_rows_in_one_fold_and_are_not_a_feature(tmp_path):
     assert few.returncode == 2 and "has 40 distinct values, fewer than the 50 folds" in few.stderr
     typo = stackkit(*args, "--groups", "patiend", cwd=tmp_path)
     assert typo.returncode == 2 and "did you mean 'patient'?" in typo.stderr
+
+
+def test_without_skops_fit_says_which_extra_to_install_before_any_work(tmp_path):
+    hidden = tmp_path / "no_skops" / "skops"
+    hidden.mkdir(parents=True)
+    (hidden / "__init__.py").write_text("raise ImportError('skops is not installed')\n")
+    (tmp_path / "d.csv").write_text("x,y\n1,a\n2,b\n")
+    env = {**os.environ, "PYTHONPATH": str(hidden.parent)}
+    done = subprocess.run([str(SCRIPT), "fit", "d.csv", "--target", "y", "--out", "m.skops"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip() == ("stackkit fit: error: model files need skops: "
+                                   "pip install 'stackkit[cli]'")
