@@ -350,3 +350,16 @@ def test_warm_started_regressor_in_a_stack_with_early_stopping():
     assert refit.n_source_rounds_ == SOURCE_ROUNDS
     assert refit.estimator_.booster_.current_iteration() > SOURCE_ROUNDS
     assert stack.score(X[:200], y[:200]) > 0.5
+
+
+def test_a_transfer_stack_saves_and_loads_through_stackkit_io(domains, sources, tmp_path):
+    from stackkit import io
+
+    _, _, X, y = domains
+    stack = StackingClassifier([("src", freeze(sources["lgbm"])),
+                                ("warm", WarmStart(lgbm(3), sources["lgbm"])),
+                                ("xwarm", WarmStart(xgb(3), sources["xgb"].get_booster()))],
+                               cv=3, n_jobs=1).fit(X, y)
+    io.dump(stack, tmp_path / "transfer.skops")
+    loaded = io.load(tmp_path / "transfer.skops")  # every type on the trust list
+    np.testing.assert_array_equal(loaded.predict_proba(X), stack.predict_proba(X))
