@@ -243,7 +243,6 @@ class BaseStacking(
     def _set_fitted(self, named, methods, results, layout, oof, final, target):
         fitted = [self._fitted_estimator(i, results) for i in range(len(named))]
         self.estimators_ = fitted
-        self.named_estimators_ = Bunch(**{name: est for (name, _), est in zip(named, fitted)})
         self.stack_method_ = methods
         self.layout_ = layout
         self.oof_ = oof
@@ -251,6 +250,11 @@ class BaseStacking(
         self.final_estimator_ = final
         if target.classes is not None:
             self.classes_ = target.classes
+
+    @property
+    def named_estimators_(self):
+        """The fitted base estimators by name (derived from ``estimators_``)."""
+        return Bunch(**dict(zip(self.layout_.names, self.estimators_)))
 
     def _set_records(self, results, dropped, target, plan, weights):
         """What the report reads: every task (failed ones too), drops, target, folds, weights."""

@@ -16,7 +16,7 @@ from .classifier import StackingClassifier
 from .exceptions import UntrustedTypeError
 from .presets import default_estimators
 from .regressor import StackingRegressor
-from .schema import TableSchema
+from .schema import TableSchema, column_differences
 
 PLOTS = {"leaderboard": report.plot_leaderboard, "correlation": report.plot_correlation,
          "weights": report.plot_weights}
@@ -107,12 +107,10 @@ def predict(args):
 
 
 def _training_columns(frame, expected, path):
-    given = [str(column) for column in frame.columns]
-    missing = [name for name in expected if name not in given]
+    missing, extra = column_differences(expected, frame.columns)
     if missing:
         raise CommandError(f"{path}: missing {len(missing)} column(s) the model was trained "
                            f"on: {', '.join(missing)}")
-    extra = [name for name in given if name not in set(expected)]
     if extra:
         print(f"note: ignoring {len(extra)} column(s) the model was not trained on: "
               f"{', '.join(extra)}", file=sys.stderr)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import StackkitError
+from .schema import is_numeric
 
 READERS = {".csv": pd.read_csv, ".parquet": pd.read_parquet, ".pq": pd.read_parquet}
 TASKS = ("binary", "multiclass", "regression")
@@ -93,7 +94,7 @@ def resolve_task(y, task, target):
     Inferred: a non-numeric target is a classification; a numeric one is binary with
     two values, multiclass with at most ten whole-number values, else regression.
     """
-    numeric = pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
+    numeric = is_numeric(y)
     n_values = y.nunique()
     if task == "auto":
         task = _inferred_task(y, numeric, n_values)

@@ -13,6 +13,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import booster_library
+from .schema import column_differences
 
 # How each library's fit takes the model to continue from.
 INIT_PARAMS = {"xgboost": "xgb_model", "lightgbm": "init_model"}
@@ -131,8 +132,7 @@ def column_mismatch(model, X):
     names, n_features = source_features(model)
     columns = list(X.columns) if hasattr(X, "columns") else None
     if names is not None and columns is not None and list(names) != columns:
-        missing = [c for c in names if c not in columns]
-        extra = [c for c in columns if c not in names]
+        missing, extra = column_differences(names, columns)
         if not missing and not extra:
             return (f"X has the source's columns in another order; reorder them as "
                     f"{list(names)}")

@@ -2,13 +2,10 @@
 
 skops (``stackkit.io``) refuses pandas internals, so ``__getstate__`` turns every
 DataFrame or Series attribute into a plain dict of numpy arrays and ``__setstate__``
-turns it back; pickle and joblib go through the same two methods. skops also stores
-an object once per reference, so ``named_estimators_`` (the same models as
-``estimators_``) is stored as its names alone and rebuilt on loading.
+turns it back; pickle and joblib go through the same two methods.
 """
 
 import pandas as pd
-from sklearn.utils import Bunch
 
 TAG = "__stackkit_pandas__"
 
@@ -17,17 +14,10 @@ class PlainState:
     """Mixin: DataFrame and Series attributes are stored as plain dicts."""
 
     def __getstate__(self):
-        state = {key: _plain(value) for key, value in super().__getstate__().items()}
-        if "named_estimators_" in state:
-            state["named_estimators_"] = list(state["named_estimators_"])
-        return state
+        return {key: _plain(value) for key, value in super().__getstate__().items()}
 
     def __setstate__(self, state):
-        state = {key: _restored(value) for key, value in state.items()}
-        if "named_estimators_" in state:
-            state["named_estimators_"] = Bunch(**dict(zip(state["named_estimators_"],
-                                                          state["estimators_"])))
-        super().__setstate__(state)
+        super().__setstate__({key: _restored(value) for key, value in state.items()})
 
 
 def _plain(value):

@@ -53,18 +53,10 @@ class TableSchema(TransformerMixin, BaseEstimator):
         self.n_features_in_ = X.shape[1]
         self.categories_ = {
             str(column): sorted(X[column].dropna().astype(str).unique().tolist())
-            for column in X.columns if not _is_numeric(X[column])
+            for column in X.columns if not is_numeric(X[column])
         }
         self.target_name_ = None if getattr(y, "name", None) is None else str(y.name)
         return self
-
-    def column_differences(self, columns):
-        """The training columns missing from ``columns``, and those not in training."""
-        check_is_fitted(self)
-        given = [str(column) for column in columns]
-        missing = [name for name in self.feature_names_in_ if name not in given]
-        extra = [name for name in given if name not in set(self.feature_names_in_)]
-        return missing, extra
 
     def transform(self, X):
         """``X``'s training columns, in training order, with the training dtypes.
@@ -74,7 +66,8 @@ class TableSchema(TransformerMixin, BaseEstimator):
         ValueError
             A training column is missing, or a numeric column holds text.
         """
-        missing, _ = self.column_differences(X.columns)
+        check_is_fitted(self)
+        missing, _ = column_differences(self.feature_names_in_, X.columns)
         if missing:
             raise ValueError(f"missing columns the model was trained on: {', '.join(missing)}")
         frame = X.rename(columns=str)[list(self.feature_names_in_)]
@@ -84,7 +77,7 @@ class TableSchema(TransformerMixin, BaseEstimator):
     def _restored(self, name, column):
         if name in self.categories_:
             return _as_categories(name, column, self.categories_[name])
-        if _is_numeric(column):
+        if is_numeric(column):
             return column
         values = pd.to_numeric(column, errors="coerce")
         bad = column[values.isna() & column.notna()]
@@ -105,8 +98,16 @@ def _is_time(column):
             or pd.api.types.is_timedelta64_dtype(column))
 
 
-def _is_numeric(column):
+def is_numeric(column):
+    """Whether a column holds numbers (booleans are categories here)."""
     return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+
+
+def column_differences(expected, given):
+    """``(missing, extra)``: names in ``expected`` not in ``given``, and the reverse."""
+    expected, given = [str(c) for c in expected], [str(c) for c in given]
+    return ([name for name in expected if name not in set(given)],
+            [name for name in given if name not in set(expected)])
 
 
 def _as_categories(name, column, categories):

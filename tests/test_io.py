@@ -51,7 +51,7 @@ def test_a_loaded_stack_predicts_exactly_as_the_saved_one(fitted, tmp_path):
 
 
 def test_the_file_holds_each_fitted_model_once(fitted, tmp_path):
-    """named_estimators_ holds the models of estimators_ again; skops must not store both."""
+    """named_estimators_ gives the models of estimators_ by name; the file holds each once."""
     stack, _ = fitted
     io.dump(stack, tmp_path / "stack.skops")
     io.dump(stack.estimators_, tmp_path / "models.skops")
