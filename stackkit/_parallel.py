@@ -69,6 +69,8 @@ def run_tasks(tasks, X, y, *, target_kind, n_jobs, verbose, cache=None, n_gpus=0
     finally:
         if bar is not None:
             bar.close()
+        if cache is not None:
+            cache.warn_unwritable()
     return results
 
 
@@ -76,6 +78,7 @@ def _cached_results(tasks, cache, X, y, target_kind):
     """Cache keys and stored results per task (None where nothing usable is stored)."""
     if cache is None:
         return [None] * len(tasks), [None] * len(tasks)
+    cache.remove_stale_temporaries()
     data_key = TaskCache.data_key(X, y, target_kind)
     keys = [TaskCache.task_key(task, data_key) for task in tasks]
     for name in dict.fromkeys(t.name for t, key in zip(tasks, keys) if key is None):
