@@ -9,19 +9,48 @@ hash of the keys of the tasks that made the model, the method and X: the candida
 a grid search share their base models, and each outer test fold is predicted once.
 Entries are written atomically (a temporary file renamed into place) with a checksum,
 so a reader never uses a half-written, truncated, corrupted or foreign file: such an
-entry is a miss and is recomputed.
+entry is a miss and is recomputed. Task keys also hold the installed versions of
+stackkit, scikit-learn and the boosters, so an upgrade never serves a model an older
+library fit.
+
+Entries are unpickled: whoever can write the folder can run code in the process that
+reads it. The folder must be writable by its user only, as for ``joblib.Memory``.
 """
 
 import hashlib
 import os
 import pickle
 import tempfile
+import time
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import joblib
 
+from ._compat import BOOSTER_LIBRARIES
+from .exceptions import warn
+
 FORMAT = b"stackkit-task-cache-v2\n"
 _DIGEST_SIZE = 32  # sha256
+# Libraries whose version decides what a cached model is (distribution names).
+VERSIONED = ("stackkit", "scikit-learn", *BOOSTER_LIBRARIES)
+# A temporary file is written in one go and renamed at once; one left this long
+# untouched belongs to a writer that was killed (or is stalled; it then skips its entry).
+STALE_SECONDS = 600
+
+
+@cache
+def library_versions():
+    """``(distribution, version)`` of each library in :data:`VERSIONED`; None if absent."""
+    return tuple((name, _installed_version(name)) for name in VERSIONED)
+
+
+def _installed_version(name):
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
 
 
 class TaskCache:
@@ -35,6 +64,8 @@ class TaskCache:
 
     def __init__(self, location):
         self.folder = Path(location) / "stackkit"
+        self.write_error = None  # the first OSError of save(); nothing is stored after it
+        self._warned = False
 
     @classmethod
     def from_memory(cls, memory):
@@ -64,7 +95,8 @@ class TaskCache:
         est = task.estimator
         try:
             return joblib.hash((
-                FORMAT, f"{type(est).__module__}.{type(est).__qualname__}", est,
+                FORMAT, library_versions(),
+                f"{type(est).__module__}.{type(est).__qualname__}", est,
                 task.method, task.train, task.test, task.keep_model, task.fit_params,
                 data_key,
             ))
@@ -112,7 +144,20 @@ class TaskCache:
             return None
 
     def save(self, key, output):
-        """Store ``output`` under ``key`` atomically."""
+        """Store ``output`` under ``key`` atomically.
+
+        If the folder cannot be written (read-only, full, not a folder), the error is
+        kept in ``write_error`` and nothing more is stored; :meth:`warn_unwritable`
+        reports it. Stored entries are still read.
+        """
+        if self.write_error is not None:
+            return
+        try:
+            self._write(key, output)
+        except OSError as exc:
+            self.write_error = exc
+
+    def _write(self, key, output):
         payload = pickle.dumps(output, protocol=pickle.HIGHEST_PROTOCOL)
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -120,3 +165,27 @@ class TaskCache:
         with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as tmp:
             tmp.write(header + hashlib.sha256(payload).digest() + payload)
         os.replace(tmp.name, path)
+
+    def warn_unwritable(self):
+        """Warn, once for this cache object, if :meth:`save` could not store results."""
+        if self.write_error is None or self._warned:
+            return
+        self._warned = True
+        exc = self.write_error
+        warn(f"the memory= cache {str(self.folder)!r} cannot be written "
+             f"({type(exc).__name__}: {exc}); results are computed but not stored "
+             "(entries already stored are still used)")
+
+    def remove_stale_temporaries(self):
+        """Delete the temporary files of writers killed mid-write (see STALE_SECONDS).
+
+        Younger ones may belong to another process filling the cache at this moment,
+        and are left alone.
+        """
+        oldest_live = time.time() - STALE_SECONDS
+        for tmp in self.folder.glob("*/*.tmp"):
+            try:
+                if tmp.stat().st_mtime < oldest_live:
+                    tmp.unlink()
+            except OSError:  # removed meanwhile by another process, or read-only
+                pass

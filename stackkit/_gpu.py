@@ -4,13 +4,17 @@ An estimator asks for a GPU through its library's own parameter, on itself or on
 nested estimator (a pipeline step): ``device="cuda"`` or ``"gpu"`` (XGBoost, and
 estimators that follow its convention), ``device_type="gpu"`` or ``"cuda"``
 (LightGBM), ``task_type="GPU"`` (CatBoost). Such tasks run in one lane per visible
-device, one task at a time per device, while the CPU tasks run on the other workers.
+device: a thread of the process that calls ``fit``, running the device's tasks one after
+another, beside the CPU tasks (which go through joblib, whatever ``n_jobs``).
 """
 
 import os
 import shutil
 import subprocess
+import threading
 from pathlib import Path
+
+from sklearn import config_context, get_config
 
 from ._compat import booster_library
 from .exceptions import warn
@@ -82,7 +86,8 @@ def place_on_device(model, device):
     """Point each GPU request in ``model`` that names no device ordinal at ``device``.
 
     XGBoost-style ``device="cuda"`` becomes ``"cuda:<device>"``; LightGBM gets
-    ``gpu_device_id`` and CatBoost ``devices``, unless the user set them.
+    ``gpu_device_id`` and CatBoost ``devices``, unless the user set them. Returns what
+    :func:`restore_devices` needs to give the fitted model back the user's parameters.
     """
     params = model.get_params(deep=True)
     changes = {}
@@ -99,3 +104,88 @@ def place_on_device(model, device):
         elif name == "device" and library not in ("lightgbm", "catboost"):
             changes[key] = f"{value}:{device}"
     model.set_params(**changes)
+    return {key: params.get(key, _ADDED) for key in changes}
+
+
+_ADDED = object()  # a parameter place_on_device added (the user never set it)
+# Where LightGBM and CatBoost keep keyword parameters beyond their signature: the
+# only way to take one back off a (fitted) model, as neither offers a public one.
+_EXTRA_PARAMS = {"lightgbm": "_other_params", "catboost": "_init_params"}
+
+
+def restore_devices(model, placed):
+    """Undo :func:`place_on_device` on the fitted ``model``: the user's GPU parameters.
+
+    ``device="cuda:1"`` goes back to ``"cuda"`` (XGBoost's ``set_params`` also tells
+    the fitted booster, so a saved model does not ask for device 1 where it is loaded);
+    an added ``gpu_device_id`` or ``devices`` is removed.
+    """
+    if not placed:
+        return
+    model.set_params(**{key: value for key, value in placed.items() if value is not _ADDED})
+    params = model.get_params(deep=True)
+    for key in [key for key, value in placed.items() if value is _ADDED]:
+        owner_key, _, name = key.rpartition("__")
+        owner = params[owner_key] if owner_key else model
+        getattr(owner, _EXTRA_PARAMS[booster_library(owner)]).pop(name, None)
+        vars(owner).pop(name, None)  # LightGBM also sets it as an attribute
+
+
+class GpuLanes:
+    """Run each lane's tasks one after another, in a thread per device, beside the caller.
+
+    Parameters
+    ----------
+    lanes : list of list of (int, Task)
+        Per device (0, 1, ...), its tasks with their indices.
+    run : callable
+        ``run(task, device=<n>)`` returns a task's output.
+    collect : callable
+        ``collect(index, output, device)``, called in the lane's thread as each task
+        finishes (it must be thread-safe).
+
+    Used as a context manager: entering starts the lanes, leaving waits for them. A
+    lane whose task raises stops, and so do the others after their current task; the
+    error is raised by :meth:`raise_failure` or on leaving. Leaving on an error of the
+    caller (e.g. Ctrl-C) also stops the lanes after their current task.
+    """
+
+    def __init__(self, lanes, run, collect):
+        self._config = get_config()  # scikit-learn's settings are per thread
+        self._stop = threading.Event()
+        self._failure = None
+        self._threads = [
+            threading.Thread(target=self._run_lane, args=(lane, device, run, collect),
+                             name=f"stackkit-gpu-lane-{device}", daemon=True)
+            for device, lane in enumerate(lanes)
+        ]
+
+    def __enter__(self):
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, exc_type, exc, traceback):
+        if exc_type is not None:
+            self._stop.set()
+        for thread in self._threads:
+            thread.join()
+        if exc_type is None:
+            self.raise_failure()
+
+    def raise_failure(self):
+        """Raise the error of a failed lane task, if any."""
+        if self._failure is not None:
+            raise self._failure
+
+    def _run_lane(self, lane, device, run, collect):
+        with config_context(**self._config):
+            for index, task in lane:
+                if self._stop.is_set():
+                    return
+                try:
+                    collect(index, run(task, device=device), device)
+                except BaseException as exc:  # handed to the caller's thread
+                    self._failure = self._failure or exc
+                    self._stop.set()
+                    return

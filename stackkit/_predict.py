@@ -18,6 +18,7 @@ def base_predictions(models, methods, X, layout, cache, task_log):
     of the tasks that made the model (from ``task_log``), the method and a hash of
     ``X``. A model made by an uncached task is always run. Frozen models (their task's
     ``fold`` is ``"frozen"`` in ``task_log``) have their labels coded as the stack's.
+    A cache that cannot be written is read all the same, with one warning.
     """
     keys = [None] * len(models)
     if cache is not None:
@@ -30,6 +31,8 @@ def base_predictions(models, methods, X, layout, cache, task_log):
     for name, model, method, key in zip(layout.names, models, methods, keys):
         predict = partial(_columns, model, method, X, layout.target_kind, name in frozen)
         blocks.append(predict() if key is None else cache.fetch(key, predict))
+    if cache is not None:
+        cache.warn_unwritable()
     return np.hstack(blocks)
 
 

@@ -7,6 +7,7 @@ touches the stack, and returns plain numpy predictions.
 """
 
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -17,7 +18,7 @@ from threadpoolctl import threadpool_limits
 
 from ._compat import booster_library
 from ._early_stopping import Stopped, inner_split, stopper
-from ._gpu import place_on_device
+from ._gpu import place_on_device, restore_devices
 from ._oof import to_columns
 from ._source import frozen_output, is_frozen
 from .exceptions import FoldFitError, warn
@@ -120,14 +121,16 @@ def run_task(task, X, y, target_kind, n_threads, device=None, catch=False):
     Runs with at most ``n_threads`` threads: thread parameters the user left at ``None``
     are set to it on the clone (and restored after predicting), and BLAS/OpenMP pools are
     limited by threadpoolctl. ``device`` (a GPU lane's device number) is given to the
-    clone's GPU parameters that name no device. Returns the fields of a
+    clone's GPU parameters that name no device, and taken back after predicting; a lane
+    runs in a thread of the calling process, so there threadpoolctl's process-wide
+    limit is not set (it would race with the other threads). Returns the fields of a
     :class:`TaskResult` after ``task`` (the task itself is not sent back: the caller
     has it). A failure raises :class:`FoldFitError`, or with ``catch`` comes back as
     the ``error`` field (``on_error="warn"``).
     """
     started = time.time()
     try:
-        with threadpool_limits(limits=n_threads):
+        with threadpool_limits(limits=n_threads) if device is None else nullcontext():
             outcome = _fit_and_predict(task, X, y, target_kind, n_threads, device)
     except Exception as exc:
         where = ("its frozen predictions" if task.frozen else "the full refit"
@@ -148,8 +151,7 @@ def _fit_and_predict(task, X, y, target_kind, n_threads, device):
         predictions = to_columns(raw, task.method, target_kind)
         return task.estimator, predictions, 0.0, time.perf_counter() - start, None
     model = clone(task.estimator)
-    if device is not None:
-        place_on_device(model, device)
+    placed = {} if device is None else place_on_device(model, device)
     user_threads = _set_thread_budget(model, n_threads)
     start = time.perf_counter()
     stopped = _fit(model, task, X, y, target_kind)
@@ -160,6 +162,7 @@ def _fit_and_predict(task, X, y, target_kind, n_threads, device):
         raw = getattr(model, task.method)(_safe_indexing(X, task.test))
         predictions = to_columns(raw, task.method, target_kind)
         predict_time = time.perf_counter() - start
+    restore_devices(model, placed)
     _restore_threads(model, user_threads)  # after predicting: LightGBM ignores threadpoolctl
     return model if task.keep_model else None, predictions, fit_time, predict_time, stopped
 

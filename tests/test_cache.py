@@ -1,10 +1,15 @@
-"""The memory= fold-task cache: fits counted for real, resume after SIGKILL, bad entries."""
+"""The memory= fold-task cache: fits counted for real, resume after SIGKILL, bad entries,
+library versions in the key, leftover temporary files, a cache that cannot be written."""
 
 import os
+import re
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
+import time
+import warnings
 from pathlib import Path
 
 import joblib
@@ -15,7 +20,7 @@ from sklearn.datasets import make_regression
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV
 
-from stackkit import StackingRegressor
+from stackkit import StackingRegressor, StackkitWarning
 
 
 class CountingRidge(RegressorMixin, BaseEstimator):
@@ -240,3 +245,103 @@ def test_estimator_with_a_lambda_runs_uncached_with_one_warning(data, logs, tmp_
     assert again.task_log_.groupby("estimator")["cached"].all().to_dict() == {
         "doubled": False, "r0": True}
     np.testing.assert_allclose(again.oof_, model.oof_)
+
+
+def test_cache_key_holds_the_library_versions(data, logs, tmp_path, monkeypatch):
+    """An upgraded library refits everything instead of serving models an older one fit."""
+    import sklearn
+    import xgboost
+
+    from stackkit import _cache
+
+    versions = dict(_cache.library_versions())
+    assert versions["scikit-learn"] == sklearn.__version__
+    assert versions["xgboost"] == xgboost.__version__
+    assert set(versions) >= {"stackkit", "scikit-learn", "xgboost", "lightgbm"}
+    assert _cache._installed_version("no-such-distribution-stackkit") is None
+    X, y = data
+    stack(logs, str(tmp_path / "cache")).fit(X, y)
+    upgraded = {**versions, "xgboost": "99.0.0"}
+    monkeypatch.setattr(_cache, "library_versions", lambda: tuple(upgraded.items()))
+    again = stack(logs, str(tmp_path / "cache")).fit(X, y)
+    assert not again.task_log_["cached"].any()
+    assert [_count(log) for log in logs[:2]] == [8, 8]
+
+
+def test_stale_temporary_files_are_removed_on_the_next_fit(data, logs, tmp_path):
+    """A killed writer's ``.tmp`` goes; a young one (maybe another live writer's) stays."""
+    from stackkit._cache import STALE_SECONDS
+
+    X, y = data
+    stack(logs, str(tmp_path / "cache")).fit(X, y)
+    folder = next((tmp_path / "cache" / "stackkit").iterdir())
+    stale, young = folder / "tmpkilled.tmp", folder / "tmpwriting.tmp"
+    stale.write_bytes(b"half an entry")
+    young.write_bytes(b"being written")
+    old = time.time() - STALE_SECONDS - 60
+    os.utime(stale, (old, old))
+    stack(logs, str(tmp_path / "cache")).fit(X, y)
+    assert not stale.exists()
+    assert young.exists()
+
+
+def _one_warning(record, match):
+    mine = [w for w in record if issubclass(w.category, StackkitWarning)]
+    assert len(mine) == 1, [str(w.message) for w in mine]
+    assert re.search(match, str(mine[0].message))
+
+
+def test_cache_folder_that_is_a_file_warns_once_in_fit_and_in_predict(data, logs, tmp_path):
+    X, y = data
+    not_a_folder = tmp_path / "cache"
+    not_a_folder.write_text("a file where the cache folder should be")
+    model = stack(logs, str(not_a_folder))
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        model.fit(X, y)
+    _one_warning(record, r"memory= cache .*cache/stackkit' cannot be written \(")
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        predicted = model.predict(X)
+    _one_warning(record, r"cannot be written")
+    np.testing.assert_array_equal(predicted, stack(logs, None).fit(X, y).predict(X))
+
+
+def test_read_only_cache_is_read_and_not_written(data, logs, tmp_path, monkeypatch):
+    """Entries of a read-only cache are used; new results are computed, one warning each.
+
+    Root ignores permission bits (the tests may run as root), so there the write
+    failure a user gets from a read-only folder is raised by the temporary file.
+    """
+    X, y = data
+    folder = tmp_path / "cache"
+    first = stack(logs, str(folder)).fit(X, y)
+    expected = first.predict(X)
+    entries = sorted(folder.rglob("*"))
+    modes = {path: path.stat().st_mode for path in [folder, *entries]}
+    for path in reversed([folder, *entries]):
+        path.chmod(stat.S_IMODE(modes[path]) & ~0o222)
+    if os.geteuid() == 0:
+        def refuse(*args, **kwargs):
+            raise PermissionError(13, "Permission denied", kwargs.get("dir"))
+        monkeypatch.setattr("stackkit._cache.tempfile.NamedTemporaryFile", refuse)
+    try:
+        again = stack(logs, str(folder)).fit(X, y)  # all read: nothing to store, no warning
+        np.testing.assert_array_equal(again.predict(X), expected)
+        assert again.task_log_["cached"].all()
+        grown = stack(logs, str(folder), n=3)
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            grown.fit(X, y)
+        _one_warning(record, r"cannot be written \(PermissionError")
+        assert grown.task_log_.groupby("estimator")["cached"].all().to_dict() == {
+            "r0": True, "r1": True, "r2": False}
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            grown.predict(X[:30])
+        _one_warning(record, r"cannot be written")
+    finally:
+        for path, mode in modes.items():
+            path.chmod(mode)
+    assert sorted(folder.rglob("*.pkl")) == [e for e in entries if e.suffix == ".pkl"]
+    assert [_count(log) for log in logs] == [4, 4, 4]
