@@ -32,6 +32,8 @@ def check_loaded(model):
         Naming the attribute that is inconsistent, what was found and what was expected.
     """
     for obj in _objects(model):
+        if isinstance(obj, BaseEstimator):
+            _check_n_features(obj)
         if isinstance(obj, BaseStacking):
             obj.memory = None
             if hasattr(obj, "estimators_"):
@@ -59,6 +61,13 @@ def _objects(root):
             pending.extend(vars(obj).values())
 
 
+def _check_n_features(estimator):
+    n_features = vars(estimator).get("n_features_in_", 0)
+    if not isinstance(n_features, (int, np.integer)) or isinstance(n_features, bool) or (
+            n_features < 0):
+        _fail(estimator, "n_features_in_", f"is {n_features!r}, not a number of columns")
+
+
 def _check_stack(stack):
     missing = [attr for attr in ("stack_method_", "layout_", "final_estimator_", "task_log_")
                if not hasattr(stack, attr)]
@@ -67,9 +76,13 @@ def _check_stack(stack):
     _check_methods(stack, stack.stack_method_, type(stack)._auto_methods)
     _check_models(stack, "estimators_", stack.estimators_, stack.stack_method_)
     _check_layout(stack)
-    if not callable(getattr(stack.final_estimator_, "predict", None)):
-        _fail(stack, "final_estimator_", f"is a {type(stack.final_estimator_).__name__}, "
-              "which has no predict")
+    final = stack.final_estimator_
+    if not callable(getattr(final, "predict", None)):
+        _fail(stack, "final_estimator_", f"is a {type(final).__name__}, which has no predict")
+    n_inputs = stack.layout_.n_columns + (stack.n_features_in_ if stack.passthrough else 0)
+    if getattr(final, "n_features_in_", n_inputs) != n_inputs:
+        _fail(stack, "final_estimator_", f"takes {final.n_features_in_} columns, but the "
+              f"layout gives it {n_inputs}")
     if not isinstance(stack.task_log_, pd.DataFrame) or not {"estimator", "fold"} <= set(
             stack.task_log_.columns):
         _fail(stack, "task_log_", "is not a table with estimator and fold columns")

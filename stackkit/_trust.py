@@ -58,6 +58,12 @@ SKLEARN_HELPER_TYPES = (
         "HalfMultinomialLoss", "HalfPoissonLoss", "HalfSquaredError", "HalfTweedieLoss",
         "HalfTweedieLossIdentity", "HuberLoss", "PinballLoss")),
 )
+# the splitters a stack's ``cv`` may hold
+SPLITTER_TYPES = tuple(f"sklearn.model_selection._split.{splitter}" for splitter in (
+    "KFold", "StratifiedKFold", "GroupKFold", "StratifiedGroupKFold", "RepeatedKFold",
+    "RepeatedStratifiedKFold", "TimeSeriesSplit", "ShuffleSplit", "StratifiedShuffleSplit",
+    "GroupShuffleSplit", "PredefinedSplit", "LeaveOneGroupOut", "LeavePGroupsOut",
+    "LeaveOneOut"))
 OTHER_TYPES = (
     "numpy.ndarray", "numpy.dtype", "numpy.random.mtrand.RandomState",
     "numpy.random._generator.Generator",
@@ -86,7 +92,7 @@ def trusted_types():
     sklearn_estimators = {own_name(cls) for _, cls in all_estimators()}
     scalars = {own_name(scalar) for scalar in set(np.sctypeDict.values())}
     return frozenset({*BUILTIN_TYPES, *STACKKIT_TYPES, *BOOSTER_TYPES, *SKLEARN_HELPER_TYPES,
-                      *OTHER_TYPES, *sklearn_estimators, *scalars})
+                      *SPLITTER_TYPES, *OTHER_TYPES, *sklearn_estimators, *scalars})
 
 
 def own_name(obj):

@@ -2,10 +2,11 @@
 
 A pickle runs whatever code its author chose when it is loaded. skops stores a model as
 data plus the names of the types it needs, and :func:`load` checks every name before
-anything is built: types from stackkit, scikit-learn, XGBoost and LightGBM, and the
-few containers they use, are trusted; any other type (say, a function such as
-``os.system`` hidden in a transformer) is refused with its name, unless the caller
-trusts it explicitly.
+anything is built: only names on stackkit's explicit list (:mod:`stackkit._trust`) that
+are the object's own name are trusted, so an alias such as ``sklearn.datasets._base.Path``
+(``pathlib.Path``) or a function such as ``os.system`` hidden in a transformer is refused
+with its name. The loaded stack's fitted attributes are then checked
+(:mod:`stackkit._file_checks`) before any of them can drive a call.
 
 >>> import tempfile, pathlib
 >>> from sklearn.datasets import load_iris
@@ -105,7 +106,7 @@ def load(path, *, trusted=()):
     try:
         check_loaded(model)
     except ValueError as exc:
-        raise ModelFileError(f"{path} holds an inconsistent model: {exc}") from exc
+        raise ModelFileError(f"{path}: holds an inconsistent model: {exc}") from exc
     return model
 
 
@@ -121,22 +122,22 @@ def is_trusted(name):
 def _schema(data, path):
     """The parsed ``schema.json`` of the skops file held in ``data``."""
     if not data:
-        raise ModelFileError(f"{path} is empty, not a model file")
+        raise ModelFileError(f"{path}: empty, not a model file")
     if data.startswith(PICKLE_START):
-        raise ModelFileError(f"{path} looks like a pickle; stackkit never loads pickles "
+        raise ModelFileError(f"{path}: looks like a pickle; stackkit never loads pickles "
                              "(loading one runs code): save models with stackkit.io.dump")
     try:
         with zipfile.ZipFile(BytesIO(data)) as archive:
             declared = sum(info.file_size for info in archive.infolist())
             if declared > MAX_EXPANSION * len(data):
-                raise ModelFileError(f"{path} declares {declared} bytes unpacked from "
+                raise ModelFileError(f"{path}: declares {declared} bytes unpacked from "
                                      f"{len(data)}: a zip bomb, not a model file")
             raw = archive.read("schema.json")
     except KeyError:
-        raise ModelFileError(f"{path} is a zip archive without schema.json, not a "
+        raise ModelFileError(f"{path}: a zip archive without schema.json, not a "
                              "model file saved by stackkit.io.dump") from None
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as exc:
-        raise ModelFileError(f"{path} is not a model file saved by stackkit.io.dump "
+        raise ModelFileError(f"{path}: not a model file saved by stackkit.io.dump "
                              f"(not a readable zip archive: {exc})") from exc
     try:
         schema = json.loads(raw)
@@ -162,5 +163,5 @@ def _build(data, names, path):
     except skops.exceptions.UntrustedTypesFoundException as exc:  # a name only skops sees
         raise UntrustedTypeError(f"{path} needs types stackkit does not trust: {exc}") from exc
     except Exception as exc:  # skops and the types' own setstate raise many kinds
-        raise ModelFileError(f"{path} could not be built from its contents "
+        raise ModelFileError(f"{path}: could not be built from its contents "
                              f"({type(exc).__name__}: {exc})") from exc

@@ -182,8 +182,10 @@ def drop_second(node):
         0, fitted_attributes(s)["layout_"]), "holds a Layout, not an estimator"),
     (lambda s: fitted_attributes(s).__setitem__("final_estimator_", json_node(1)),
      "final_estimator_ is a int"),
+    (lambda s: fitted_attributes(s).__setitem__("n_features_in_", json_node("unlink")),
+     "n_features_in_ is 'unlink'"),
 ], ids=["fewer models", "more methods", "fewer names", "width", "kind", "regression kind",
-        "layout method", "duplicate name", "no layout", "layout as model", "final not a model"])
+        "layout method", "duplicate name", "no layout", "layout as model", "final not a model", "n_features"])
 def test_a_layout_that_does_not_match_the_models_is_refused(edit, match, saved, tmp_path,
                                                             tripwire):
     evil = edited(saved[0], tmp_path / "evil.skops", edit)
@@ -222,7 +224,7 @@ def zip_bomb():
 
 
 @pytest.mark.parametrize("content, match", [
-    (b"", "is empty"),
+    (b"", "empty, not a model file"),
     (np.random.default_rng(0).bytes(5000), "not a readable zip"),
     (b"PK\x03\x04" + bytes(200), "not a readable zip"),
     (__import__("pickle").dumps({"model": [1, 2]}), "looks like a pickle"),
@@ -248,3 +250,101 @@ def test_a_truncated_model_file_raises_model_file_error(saved, tmp_path):
         (tmp_path / "cut.skops").write_bytes(whole[:length])
         with pytest.raises(ModelFileError, match="not a readable zip"):
             io.load(tmp_path / "cut.skops")
+
+
+NAME_POOL = [
+    *NAMED_IN_THE_ISSUE, "posix.system", "os.system", "os.remove", "subprocess.Popen",
+    "builtins.eval", "builtins.exec", "builtins.open", "builtins.getattr", "shutil.rmtree",
+    "pathlib.Path", "pathlib.PosixPath", "functools.partial", "operator.methodcaller",
+    "importlib.import_module", "sklearn.datasets.fetch_openml", "numpy.load", "builtins.dict",
+    "builtins.list", "builtins.str", "numpy.ndarray", "stackkit._oof.Layout",
+    "stackkit.presets.numeric_columns", "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.tree._tree.Tree", "xgboost.core.Booster",
+]
+LOADERS = ["ObjectNode", "ConstructorFromReduceNode", "FunctionNode", "TypeNode",
+           "MethodNode", "PartialNode", "OperatorFuncNode", "DictNode", "ListNode", "TupleNode",
+           "JsonNode", "ReduceNode", "TreeNode", "NdArrayNode", "CachedNode", "NoSuchNode"]
+METHODS = ["unlink", "write_text", "system", "fit", "predict", "predict_proba",
+           "decision_function", "__init__", "__del__"]
+
+
+def random_edit(schema, rng, victim):
+    """Apply one random edit to ``schema``; return its kind (for counting)."""
+    nodes = []
+    pending = [schema]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+        elif isinstance(node, dict):
+            pending.extend(node.values())
+            if "__loader__" in node:
+                nodes.append(node)
+    node = nodes[rng.integers(len(nodes))]
+    values = [str(victim), str(victim.parent / "cache"), 0, -1, 2, 10**9, 1.5, None, True,
+              "", "x", [], {}, *METHODS]
+    kind = ["name", "loader", "value", "method", "delete", "swap"][rng.integers(6)]
+    if kind == "name":
+        module, _, cls = NAME_POOL[rng.integers(len(NAME_POOL))].rpartition(".")
+        node.update({"__module__": module, "__class__": cls})
+    elif kind == "loader":
+        node["__loader__"] = LOADERS[rng.integers(len(LOADERS))]
+    elif kind == "value":
+        json_nodes = [n for n in nodes if n["__loader__"] == "JsonNode"]
+        target = json_nodes[rng.integers(len(json_nodes))]
+        target["content"] = json.dumps(values[rng.integers(len(values))])
+        target.pop("__id__", None)  # not shared with other uses of the same value
+    elif kind == "method":
+        methods = fitted_attributes(schema)["stack_method_"]["content"]
+        methods[rng.integers(len(methods))] = json_node(METHODS[rng.integers(len(METHODS))])
+    elif kind == "delete":
+        content = node.get("content")
+        if isinstance(content, dict) and content and rng.integers(2):
+            del content[list(content)[rng.integers(len(content))]]
+        else:
+            del node[list(node)[rng.integers(len(node))]]
+    else:
+        node.clear()
+        node.update(json.loads(json.dumps(nodes[rng.integers(len(nodes))])))
+    return kind
+
+
+def outcome(path, X, expected):
+    """How loading and predicting ``path`` ended; an unexpected exception propagates."""
+    try:
+        model = io.load(path)
+    except UntrustedTypeError:
+        return "refused: untrusted type"
+    except ModelFileError as exc:
+        return "refused: inconsistent stack" if "inconsistent" in str(exc) else (
+            "refused: not buildable")
+    try:
+        predicted = model.predict(X)
+    except (ValueError, TypeError) as exc:
+        return f"loaded; predict raised {type(exc).__name__}"
+    return "loaded; predicts as saved" if np.array_equal(predicted, expected) else (
+        "loaded; predicts differently")
+
+
+N_EDITS = 240
+
+
+def test_random_edits_of_a_real_file_end_in_a_clear_error_or_a_model(saved, data, tmp_path,
+                                                                     tripwire):
+    rng = np.random.default_rng(12)
+    with zipfile.ZipFile(saved[0]) as archive:
+        original = archive.read("schema.json")
+    counts = {}
+    for i in range(N_EDITS):
+        kind = []
+        path = edited(saved[0], tmp_path / f"edit{i}.skops",
+                      lambda schema: kind.append(random_edit(schema, rng, tripwire)))
+        assert zipfile.ZipFile(path).read("schema.json") != original
+        result = outcome(path, data[0], saved[1])
+        counts[result] = counts.get(result, 0) + 1
+        assert tripwire.read_text() == "precious", f"edit {i} ({kind[0]}) ran code"
+        assert not (tmp_path / "cache").exists(), f"edit {i} ({kind[0]}) wrote a cache"
+        path.unlink()
+    print(f"{N_EDITS} random edits:", dict(sorted(counts.items())))
+    assert sum(counts.values()) == N_EDITS
+    assert counts.get("loaded; predicts differently", 0) == 0, counts
