@@ -13,7 +13,7 @@ from ._compat import skops_io
 from ._cli_config import read_config
 from ._cli_data import CommandError, read_table, resolve_task, split_groups, split_target
 from .classifier import StackingClassifier
-from .exceptions import UntrustedTypeError
+from .exceptions import ModelFileError, UntrustedTypeError
 from .presets import default_estimators
 from .regressor import StackingRegressor
 from .schema import TableSchema, column_differences
@@ -173,6 +173,8 @@ def load_model(path):
         return io.load(path)
     except UntrustedTypeError as exc:
         raise CommandError(f"{path}: {exc}") from exc
+    except ModelFileError as exc:  # its message starts with the path
+        raise CommandError(str(exc)) from exc
     except Exception as exc:  # skops raises many kinds for a file it cannot read
         raise CommandError(f"{path}: not a model file saved by stackkit "
                            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"

@@ -23,6 +23,16 @@ class UntrustedTypeError(StackkitError, TypeError):
     """A saved model holds a type ``stackkit.io.load`` does not trust; nothing was loaded."""
 
 
+class ModelFileError(StackkitError, ValueError):
+    """``stackkit.io.load`` was given something that is not a sound stackkit model file.
+
+    Not a skops file at all (empty, truncated, random bytes, a pickle), a damaged one
+    (missing or malformed ``schema.json``, contents that cannot be built), or one whose
+    loaded stack is inconsistent (e.g. a ``stack_method_`` that is not a prediction
+    method). The message names what was wrong.
+    """
+
+
 class StackkitWarning(UserWarning):
     """Something the user should know about a fit, e.g. rows no fold tested."""
 

@@ -2,6 +2,7 @@
 
 import os
 import pickle
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from stackkit import StackingClassifier, io
+from stackkit import StackingClassifier, _trust, io
 from stackkit.exceptions import UntrustedTypeError
 from stackkit.meta import BlendClassifier
 from stackkit.presets import default_estimators
@@ -91,9 +92,42 @@ def test_a_dangerous_function_inside_a_trusted_estimator_is_refused(tmp_path):
     ("sklearn.datasets.fetch_openml", False),  # a function, not a class
     ("builtins.eval", False),
     ("sklearn.no_such_thing.Name", False),
+    ("sklearn.utils._bunch.Bunch", True),
+    ("sklearn.utils.Bunch", False),  # a re-export: skops always writes the own name
+    ("sklearn.datasets._base.Path", False),  # pathlib.Path, imported there
+    ("stackkit.io.Path", False),
+    ("xgboost.sklearn.ThreadPoolExecutor", False),
+    ("sklearn.utils._available_if.MethodType", False),
+    ("stackkit.presets.numeric_columns", True),
 ])
 def test_trust_list(name, trusted):
     assert io.is_trusted(name) is trusted
+
+
+def test_every_name_on_the_trust_list_is_the_objects_own_name():
+    """A typo or a library's refactoring would silently drop a name: catch it here."""
+    listed = _trust.trusted_types() | _trust.FUNCTIONS
+    assert len(listed) > 250
+    assert sorted(name for name in listed if not _trust.resolves_to_itself(name)) == []
+
+
+def test_a_name_the_caller_trusts_must_not_be_an_alias_either(tmp_path):
+    marker = tmp_path / "marker"
+    skops.io.dump({"model": Tripwire(str(marker))}, tmp_path / "tripwire.skops")
+    with zipfile.ZipFile(tmp_path / "tripwire.skops") as src, \
+            zipfile.ZipFile(tmp_path / "evil.skops", "w") as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            dst.writestr(name, data.replace(b'"Tripwire"', b'"Alias"') if name == "schema.json"
+                         else data)
+    alias = f"{Tripwire.__module__}.Alias"
+    globals()["Alias"] = Tripwire  # the module holds Tripwire under a second name
+    try:
+        with pytest.raises(UntrustedTypeError):
+            io.load(tmp_path / "evil.skops", trusted=[alias])
+    finally:
+        del globals()["Alias"]
+    assert not marker.exists()
 
 
 class Unsaveable:
