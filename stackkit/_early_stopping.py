@@ -160,16 +160,50 @@ def _is_lightgbm_stopper(callback):
 def inner_split(rows, y_rows, target_kind):
     """Split a fold's training ``rows`` into rows to fit and rows to evaluate stopping on.
 
-    Stratified by class for classifiers when every class has two rows or more.
+    About :data:`VALIDATION_FRACTION` of the rows are held out, seeded with :data:`SEED`.
+    For classifiers every class of ``y_rows`` keeps at least one row in the fit rows (a
+    booster must see every class, and may only be evaluated on classes it saw): a class
+    with one row stays there whole, the others are stratified, or, when there are more
+    classes than evaluation rows, one row of each is kept back and the rest shuffled.
     """
-    split = dict(n_splits=1, test_size=VALIDATION_FRACTION, random_state=SEED)
-    try:
-        if target_kind not in ("binary", "multiclass"):
-            raise ValueError("not a classification target")
-        fit, evaluate = next(StratifiedShuffleSplit(**split).split(rows, y_rows))
-    except ValueError:  # regression, or a class too small to stratify
-        fit, evaluate = next(ShuffleSplit(**split).split(rows))
+    if target_kind in ("binary", "multiclass"):
+        fit, evaluate = _class_split(np.asarray(y_rows))
+    else:
+        fit, evaluate = _shuffle_split(np.arange(len(rows)))
+    if not len(evaluate):
+        why = "" if len(rows) < 2 else " (each class has one row, which must stay in fit)"
+        raise ValueError(
+            f"early stopping needs evaluation rows held out of the fold's {len(rows)} "
+            f"training rows, and none can be spared{why}; use fewer folds or more rows, "
+            "or turn the booster's early stopping off"
+        )
     return rows[np.sort(fit)], rows[np.sort(evaluate)]
+
+
+def _shuffle_split(positions):
+    if len(positions) < 2:  # nothing to spare: ShuffleSplit would leave no fit row
+        return positions, positions[:0]
+    split = ShuffleSplit(n_splits=1, test_size=VALIDATION_FRACTION, random_state=SEED)
+    fit, evaluate = next(split.split(positions))
+    return positions[fit], positions[evaluate]
+
+
+def _class_split(y_rows):
+    """Positions to fit and to evaluate, every class of ``y_rows`` among those to fit."""
+    classes, counts = np.unique(y_rows, return_counts=True)
+    single = np.isin(y_rows, classes[counts < 2])
+    spread = np.flatnonzero(~single)
+    split = StratifiedShuffleSplit(n_splits=1, test_size=VALIDATION_FRACTION,
+                                   random_state=SEED)
+    try:  # every class here has 2+ rows, so 90% of them leaves each one at least
+        fit, evaluate = next(split.split(spread, y_rows[spread]))
+        fit, evaluate = spread[fit], spread[evaluate]
+    except ValueError:  # fewer evaluation rows than classes: no stratified split
+        order = np.random.default_rng(SEED).permutation(spread)
+        kept = order[np.unique(y_rows[order], return_index=True)[1]]
+        fit, evaluate = _shuffle_split(np.setdiff1d(spread, kept))
+        fit = np.concatenate([kept, fit])
+    return np.concatenate([np.flatnonzero(single), fit]), evaluate
 
 
 def stopper(estimator, fit_params=None):

@@ -8,13 +8,14 @@ import pytest
 from lightgbm import LGBMClassifier, LGBMRegressor
 from sklearn.datasets import make_classification, make_regression
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.model_selection import KFold, ShuffleSplit, StratifiedKFold, StratifiedShuffleSplit
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from xgboost import XGBClassifier, XGBRegressor
 
 from stackkit import StackingClassifier, StackingRegressor
-from stackkit._early_stopping import VALIDATION_FRACTION
+from stackkit._early_stopping import SEED, VALIDATION_FRACTION, inner_split
+from stackkit.presets import default_estimators
 
 ROUNDS = 400  # more than any fold needs at this learning rate, so every fold stops early
 
@@ -143,3 +144,80 @@ def test_unservable_early_stopping_fails_before_any_fit(data, estimator, fit_par
     with pytest.raises(ValueError, match=match):
         stack.fit(X, y, **fit_params)
     assert not hasattr(stack, "estimators_")
+
+def class_distributions(n_cases=300):
+    """Seeded class counts of a fold's training rows: singletons, pairs, tiny and big folds."""
+    rng = np.random.default_rng(0)
+    for _ in range(n_cases):
+        n_classes = int(rng.integers(2, 9))
+        counts = rng.choice([1, 1, 2, 3, 5, 9, 40, 400], size=n_classes)
+        labels = rng.choice(10, size=n_classes, replace=False)
+        y_rows = rng.permutation(np.repeat(labels, counts))
+        rows = np.sort(rng.choice(3 * len(y_rows), size=len(y_rows), replace=False))
+        yield rows, y_rows
+
+
+def test_inner_split_keeps_every_class_in_the_fit_rows():
+    """Every class of a fold's training rows is fit on, so evaluation sees only fitted classes."""
+    for rows, y_rows in class_distributions():
+        labels = dict(zip(rows, y_rows))
+        if np.unique(y_rows, return_counts=True)[1].max() < 2:  # no row can be spared
+            with pytest.raises(ValueError, match="none can be spared"):
+                inner_split(rows, y_rows, "multiclass")
+            continue
+        fit, evaluate = inner_split(rows, y_rows, "multiclass")
+        assert len(evaluate) >= 1
+        np.testing.assert_array_equal(np.sort(np.concatenate([fit, evaluate])), rows)
+        assert set(labels[r] for r in fit) == set(y_rows)
+        again = inner_split(rows, y_rows, "multiclass")  # seeded: the same split every time
+        np.testing.assert_array_equal(again[1], evaluate)
+
+
+def test_inner_split_without_rare_classes_is_the_stratified_split():
+    y_rows = np.repeat([0, 1, 2], [50, 30, 20])
+    rows = np.arange(100) * 2
+    _, evaluate = inner_split(rows, y_rows, "multiclass")
+    split = StratifiedShuffleSplit(1, test_size=VALIDATION_FRACTION, random_state=SEED)
+    np.testing.assert_array_equal(evaluate, rows[np.sort(next(split.split(rows, y_rows))[1])])
+
+
+@pytest.mark.parametrize("n_rows", [2, 3, 5, 9, 100])
+def test_inner_split_of_a_regression_fold_fits_and_evaluates_on_some_rows(n_rows):
+    fit, evaluate = inner_split(np.arange(n_rows), np.zeros(n_rows), "continuous")
+    assert len(fit) >= 1 and len(evaluate) == math.ceil(VALIDATION_FRACTION * n_rows)
+    assert not set(fit) & set(evaluate)
+
+
+def test_inner_split_of_one_row_says_none_can_be_spared():
+    with pytest.raises(ValueError, match="fold's 1 training rows, and none can be spared"):
+        inner_split(np.arange(1), np.zeros(1), "continuous")
+
+
+def rare_class_data():
+    """8 classes, one of them a single row in each of two training folds.
+
+    Each rare row sits where the former unstratified fallback (ShuffleSplit, seed 0) held
+    rows out for early stopping, so the booster used to be fit without the class and
+    evaluated on it.
+    """
+    X, y = make_classification(n_samples=320, n_features=8, n_informative=6, n_classes=7,
+                               n_clusters_per_class=1, random_state=0)
+    half = len(y) // 2
+    held_out = next(ShuffleSplit(1, test_size=VALIDATION_FRACTION, random_state=SEED)
+                    .split(np.arange(half)))[1][0]
+    y[[held_out, half + held_out]] = 7
+    first, second = np.arange(half), np.arange(half, len(y))
+    folds = [(first, second), (second, first)]
+    return X, y, folds
+
+
+def test_the_multiclass_preset_fits_a_class_with_one_row_in_a_training_fold():
+    X, y, folds = rare_class_data()
+    estimators = default_estimators("multiclass", device="cpu")
+    for _, booster in estimators[2:]:
+        booster.set_params(n_jobs=1)  # two threads per task crawl on a busy 2-core machine
+    stack = StackingClassifier(estimators, cv=folds).fit(X, y)
+    assert set(stack.best_iterations_) == {"xgb", "lgbm"}
+    assert stack.predict_proba(X).shape == (len(y), 8)
+    assert stack.named_estimators_["xgb"].predict_proba(X[y == 7])[:, 7].min() > 0
+
