@@ -16,6 +16,7 @@ from xgboost import XGBClassifier, XGBRegressor
 from stackkit import StackingClassifier, StackingRegressor
 from stackkit._early_stopping import SEED, VALIDATION_FRACTION, inner_split
 from stackkit.presets import default_estimators
+from stackkit.transfer import WarmStart
 
 ROUNDS = 400  # more than any fold needs at this learning rate, so every fold stops early
 
@@ -54,31 +55,62 @@ def test_held_out_labels_never_decide_when_a_fold_stops(data, name):
 
 
 @pytest.mark.parametrize("name", ["xgb", "lgbm"])
-def test_refit_trains_the_folds_mean_rounds_scaled_to_all_rows(data, name):
+def test_refit_trains_the_folds_mean_rounds(data, name):
     X, y = data
     user_estimator = boosters()[name]
     before = user_estimator.get_params()
     stack = StackingClassifier([(name, user_estimator)], cv=5).fit(X, y)
     rounds = stack.best_iterations_[name]
     assert rounds.shape == (5,) and (rounds < ROUNDS).all()
-    n_train = len(y) * 4 // 5
-    n_fit = n_train - math.ceil(VALIDATION_FRACTION * n_train)
     refit = stack.estimators_[0]
-    assert refit.n_estimators == round(rounds.mean() * len(y) / n_fit)
+    assert refit.n_estimators == round(rounds.mean())
     assert refit.get_params()["early_stopping_rounds" if name == "xgb" else
                               "early_stopping_round"] in (None, 0)
     assert user_estimator.get_params() == before
 
 
-def test_hist_gradient_boosting_refit_uses_its_own_split_rows(data):
+def test_hist_gradient_boosting_refit_trains_the_folds_mean_rounds(data):
     X, y = data
     stack = StackingClassifier([("hgb", boosters()["hgb"])], cv=5).fit(X, y)
-    n_train = len(y) * 4 // 5
-    n_fit = n_train - math.ceil(0.1 * n_train)  # its default validation_fraction
     refit = stack.estimators_[0]
     assert not refit.early_stopping
-    assert refit.max_iter == round(stack.best_iterations_["hgb"].mean() * len(y) / n_fit)
+    assert refit.max_iter == round(stack.best_iterations_["hgb"].mean())
     assert refit.n_iter_ == refit.max_iter
+
+
+def warm_started(data):
+    X, y = data
+    source = LGBMClassifier(n_estimators=10, verbose=-1, n_jobs=1).fit(X[:200], y[:200])
+    return WarmStart(LGBMClassifier(learning_rate=0.01, verbose=-1, n_jobs=1), source=source)
+
+
+ASKED = 20  # rounds the user asks for; too few to stop early at the learning rates below
+
+
+@pytest.mark.parametrize(
+    "name, booster, asked",
+    [
+        ("xgb", lambda _: XGBClassifier(learning_rate=0.05, n_jobs=1),
+         {"n_estimators": ASKED, "early_stopping_rounds": 50}),
+        ("lgbm", lambda _: LGBMClassifier(learning_rate=0.05, verbose=-1, n_jobs=1),
+         {"n_estimators": ASKED, "early_stopping_round": 50}),
+        ("hgb", lambda _: HistGradientBoostingClassifier(learning_rate=0.05, random_state=0),
+         {"max_iter": ASKED, "early_stopping": True, "n_iter_no_change": 50}),
+        ("warm", warm_started,
+         {"estimator__n_estimators": ASKED, "estimator__early_stopping_round": 50}),
+    ],
+)
+def test_refit_never_trains_more_rounds_than_asked(data, name, booster, asked):
+    """No fold stops early, so each keeps all 20 rounds: the refit trains 20, not 28."""
+    estimator = booster(data).set_params(**asked)
+    stack = StackingClassifier([(name, estimator)], cv=3).fit(*data)
+    assert (stack.best_iterations_[name] == ASKED).all()
+    refit = stack.estimators_[0]
+    trained = {"xgb": lambda m: m.get_booster().num_boosted_rounds(),
+               "lgbm": lambda m: m.booster_.current_iteration(),
+               "hgb": lambda m: m.n_iter_,
+               "warm": lambda m: m.estimator_.booster_.current_iteration() - 10}[name]
+    assert trained(refit) == ASKED
 
 
 def test_lightgbm_early_stopping_callback_and_sample_weight(data):
@@ -144,6 +176,7 @@ def test_unservable_early_stopping_fails_before_any_fit(data, estimator, fit_par
     with pytest.raises(ValueError, match=match):
         stack.fit(X, y, **fit_params)
     assert not hasattr(stack, "estimators_")
+
 
 def class_distributions(n_cases=300):
     """Seeded class counts of a fold's training rows: singletons, pairs, tiny and big folds."""
