@@ -214,6 +214,20 @@ def stopper(estimator, fit_params=None):
     return None
 
 
+def how_to_turn_off(booster, fit_params):
+    """The settings that turn off ``booster``'s early stopping, as text for an error."""
+    if isinstance(booster, WarmStart):
+        booster = booster.estimator
+    params = booster.get_params(deep=False)
+    adapter = stopper(booster, fit_params)
+    off = {key: value for key, value in adapter.without_stopping(params).items()
+           if key != "callbacks" and params.get(key) != value}
+    steps = [", ".join(f"{key}={value!r}" for key, value in off.items())]
+    if stopper(clone(booster).set_params(**off), fit_params) is not None:
+        steps.append("without an early-stopping callback")
+    return " and ".join(step for step in steps if step)
+
+
 def hold_refits(tasks):
     """Split ``tasks`` into those to run now and the full refits of early-stopped estimators.
 

@@ -6,7 +6,9 @@ import lightgbm
 import numpy as np
 import pytest
 from lightgbm import LGBMClassifier, LGBMRegressor
-from sklearn.datasets import make_classification, make_regression
+from sklearn.base import clone
+from sklearn.datasets import (make_classification, make_multilabel_classification,
+                              make_regression)
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import KFold, ShuffleSplit, StratifiedKFold, StratifiedShuffleSplit
 from sklearn.pipeline import make_pipeline
@@ -254,3 +256,31 @@ def test_the_multiclass_preset_fits_a_class_with_one_row_in_a_training_fold():
     assert stack.predict_proba(X).shape == (len(y), 8)
     assert stack.named_estimators_["xgb"].predict_proba(X[y == 7])[:, 7].min() > 0
 
+
+@pytest.mark.parametrize(
+    "booster, fit_params, advice",
+    [
+        (XGBClassifier(n_estimators=30, early_stopping_rounds=5, n_jobs=1), {},
+         {"early_stopping_rounds": None}),
+        (LGBMClassifier(n_estimators=30, n_iter_no_change=5, verbose=-1, n_jobs=1), {},
+         {"n_iter_no_change": 0}),
+        (LGBMClassifier(n_estimators=30, verbose=-1, n_jobs=1),
+         {"b__callbacks": [lightgbm.early_stopping(5, verbose=False)]}, {}),
+    ],
+    ids=["xgboost", "lightgbm-alias", "lightgbm-callback"],
+)
+def test_multilabel_early_stopping_fails_before_any_fit_with_advice_that_works(
+        booster, fit_params, advice, monkeypatch):
+    """One booster per label column cannot get its own evaluation set: say how to go on."""
+    X, Y = make_multilabel_classification(n_samples=200, n_classes=3, random_state=0)
+    advice_text = ", ".join(f"{k}={v!r}" for k, v in advice.items()) or \
+        "without an early-stopping callback"
+    with monkeypatch.context() as patch:
+        patch.setattr(type(booster), "fit", lambda *a, **k: pytest.fail("a booster was fit"))
+        with pytest.raises(ValueError, match=(
+                rf"'b' \({type(booster).__name__}\) asks for early stopping, but y has several "
+                rf"columns.*MultiOutputClassifier.*Turn its early stopping off "
+                rf"\({advice_text}\) and set n_estimators")):
+            StackingClassifier([("b", booster)], cv=3).fit(X, Y, **fit_params)
+    followed = StackingClassifier([("b", clone(booster).set_params(**advice))], cv=3)
+    assert followed.fit(X, Y).predict(X).shape == Y.shape
