@@ -4,9 +4,10 @@ With ``refit=True`` an early-stopped booster is refit on all rows for a number o
 derived from its fold models. This script measures two choices on the same folds and
 the same holdout rows, everything else equal:
 
-- **unscaled**: the folds' mean rounds;
+- **unscaled**: the folds' mean rounds (what stackkit's refit trains, since this
+  measurement);
 - **scaled**: the folds' mean rounds times (all rows / rows a fold model was fit on),
-  capped at the booster's ``n_estimators`` (what stackkit's refit does).
+  capped at the booster's ``n_estimators`` (what it trained before).
 
 For each dataset and seed: a seeded subsample (``--rows``), an 80/20 holdout (stratified
 for binary targets), ``StackingClassifier``/``StackingRegressor`` with one booster of
