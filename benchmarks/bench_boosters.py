@@ -6,7 +6,7 @@ same run:
 
 - **early stopping**: the preset as it is; each booster fold stops after 50 rounds
   without improvement on 10% of its training fold, and the refit trains the folds'
-  mean rounds scaled to all rows;
+  mean rounds;
 - **fixed rounds**: the same boosters with early stopping off, training all
   ``--fixed-rounds`` rounds (default 2000, the preset's cap) in every fold and refit.
 

@@ -99,7 +99,7 @@ ATTRIBUTES = """\
         and LightGBM stop on 10% of each training fold, held out by stackkit
         (stratified for classifiers, seeded), never on the fold's test rows. With
         ``refit=True`` the model refit on all rows trains, without early stopping,
-        for the mean of these rounds times (all rows / rows a fold model trained on).
+        for the mean of these rounds (never more than the rounds asked for).
     dropped_ : dict of str to str
         The base estimators dropped because a task failed (``on_error="warn"``), each
         with its first error; empty when none was.

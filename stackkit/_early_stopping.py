@@ -11,15 +11,15 @@ with :data:`SEED`), so the fold's held-out rows never decide when training stops
 which are the training rows too.
 
 With ``refit=True`` the full-data model is fit once every fold has finished, for the
-mean number of rounds the fold models kept, scaled by the ratio of rows (all rows over
-the rows a fold model trained on), with early stopping off.
+mean number of rounds the fold models kept (so never more than the user asked for),
+with early stopping off. Scaling that mean up to the larger number of rows was
+measured and made holdout scores worse (``benchmarks/bench_refit_rounds.py``).
 
 A :class:`~stackkit.transfer.WarmStart` booster stops early as its inner booster asks;
 its rounds are those it added to the source model's (the refit adds their mean too).
 """
 
 import inspect
-import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -37,10 +37,9 @@ LIGHTGBM_ALIASES = ("early_stopping_round", "early_stopping_rounds", "early_stop
 
 @dataclass(frozen=True)
 class Stopped:
-    """How an early-stopped fold model ended: rounds it kept, rows it was trained on."""
+    """How an early-stopped fold model ended: the rounds it kept."""
 
     rounds: int
-    n_fit_rows: int
 
 
 class _XGBoost:
@@ -102,16 +101,9 @@ class _HistGradientBoosting:
         return params.get("early_stopping") is True
 
     @staticmethod
-    def stopped(model, n_rows):
-        """Rounds the fitted model kept and rows it trained on, out of ``n_rows`` given."""
-        fraction = model.validation_fraction
-        if fraction is None:
-            held_out = 0
-        elif isinstance(fraction, (int, np.integer)):
-            held_out = fraction
-        else:
-            held_out = math.ceil(fraction * n_rows)
-        return Stopped(model.n_iter_, n_rows - held_out)
+    def stopped(model):
+        """How the fitted model ended: the rounds it kept."""
+        return Stopped(model.n_iter_)
 
     @staticmethod
     def without_stopping(params):
@@ -160,16 +152,50 @@ def _is_lightgbm_stopper(callback):
 def inner_split(rows, y_rows, target_kind):
     """Split a fold's training ``rows`` into rows to fit and rows to evaluate stopping on.
 
-    Stratified by class for classifiers when every class has two rows or more.
+    About :data:`VALIDATION_FRACTION` of the rows are held out, seeded with :data:`SEED`.
+    For classifiers every class of ``y_rows`` keeps at least one row in the fit rows (a
+    booster must see every class, and may only be evaluated on classes it saw): a class
+    with one row stays there whole, the others are stratified, or, when there are more
+    classes than evaluation rows, one row of each is kept back and the rest shuffled.
     """
-    split = dict(n_splits=1, test_size=VALIDATION_FRACTION, random_state=SEED)
-    try:
-        if target_kind not in ("binary", "multiclass"):
-            raise ValueError("not a classification target")
-        fit, evaluate = next(StratifiedShuffleSplit(**split).split(rows, y_rows))
-    except ValueError:  # regression, or a class too small to stratify
-        fit, evaluate = next(ShuffleSplit(**split).split(rows))
+    if target_kind in ("binary", "multiclass"):
+        fit, evaluate = _class_split(np.asarray(y_rows))
+    else:
+        fit, evaluate = _shuffle_split(np.arange(len(rows)))
+    if not len(evaluate):
+        why = "" if len(rows) < 2 else " (each class has one row, which must stay in fit)"
+        raise ValueError(
+            f"early stopping needs evaluation rows held out of the fold's {len(rows)} "
+            f"training rows, and none can be spared{why}; use fewer folds or more rows, "
+            "or turn the booster's early stopping off"
+        )
     return rows[np.sort(fit)], rows[np.sort(evaluate)]
+
+
+def _shuffle_split(positions):
+    if len(positions) < 2:  # nothing to spare: ShuffleSplit would leave no fit row
+        return positions, positions[:0]
+    split = ShuffleSplit(n_splits=1, test_size=VALIDATION_FRACTION, random_state=SEED)
+    fit, evaluate = next(split.split(positions))
+    return positions[fit], positions[evaluate]
+
+
+def _class_split(y_rows):
+    """Positions to fit and to evaluate, every class of ``y_rows`` among those to fit."""
+    classes, counts = np.unique(y_rows, return_counts=True)
+    single = np.isin(y_rows, classes[counts < 2])
+    spread = np.flatnonzero(~single)
+    split = StratifiedShuffleSplit(n_splits=1, test_size=VALIDATION_FRACTION,
+                                   random_state=SEED)
+    try:  # every class here has 2+ rows, so 90% of them leaves each one at least
+        fit, evaluate = next(split.split(spread, y_rows[spread]))
+        fit, evaluate = spread[fit], spread[evaluate]
+    except ValueError:  # fewer evaluation rows than classes: no stratified split
+        order = np.random.default_rng(SEED).permutation(spread)
+        kept = order[np.unique(y_rows[order], return_index=True)[1]]
+        fit, evaluate = _shuffle_split(np.setdiff1d(spread, kept))
+        fit = np.concatenate([kept, fit])
+    return np.concatenate([np.flatnonzero(single), fit]), evaluate
 
 
 def stopper(estimator, fit_params=None):
@@ -188,6 +214,20 @@ def stopper(estimator, fit_params=None):
     return None
 
 
+def how_to_turn_off(booster, fit_params):
+    """The settings that turn off ``booster``'s early stopping, as text for an error."""
+    if isinstance(booster, WarmStart):
+        booster = booster.estimator
+    params = booster.get_params(deep=False)
+    adapter = stopper(booster, fit_params)
+    off = {key: value for key, value in adapter.without_stopping(params).items()
+           if key != "callbacks" and params.get(key) != value}
+    steps = [", ".join(f"{key}={value!r}" for key, value in off.items())]
+    if stopper(clone(booster).set_params(**off), fit_params) is not None:
+        steps.append("without an early-stopping callback")
+    return " and ".join(step for step in steps if step)
+
+
 def hold_refits(tasks):
     """Split ``tasks`` into those to run now and the full refits of early-stopped estimators.
 
@@ -202,7 +242,7 @@ def hold_refits(tasks):
 
 
 def refits_after_folds(held, results):
-    """The held refits, each set to its folds' mean rounds scaled to all rows, stopping off."""
+    """The held refits, each set to its :func:`refit_rounds`, early stopping off."""
     return [_refit_for_rounds(task, [r.stopped for r in results
                                      if r.task.est_index == task.est_index and r.stopped])
             for task in held]
@@ -210,13 +250,23 @@ def refits_after_folds(held, results):
 
 def _refit_for_rounds(task, stops):
     adapter = stopper(task.estimator, task.fit_params)
-    fit_rows = np.mean([stop.n_fit_rows for stop in stops])
-    rounds = np.mean([stop.rounds for stop in stops]) * len(task.train) / fit_rows
+    rounds = refit_rounds(stops)
     params = task.estimator.get_params(deep=False)
     estimator = clone(task.estimator).set_params(
-        **adapter.without_stopping(params), **{adapter.rounds_param: max(1, round(rounds))})
+        **adapter.without_stopping(params), **{adapter.rounds_param: rounds})
     fit_params = _without_stopping_callbacks(task.fit_params)
     return replace(task, estimator=estimator, fit_params=fit_params)
+
+
+def refit_rounds(stops):
+    """Rounds for the refit on all rows: the mean of those the fold models kept.
+
+    Never more than the user asked for, since no fold model keeps more. Scaling the
+    mean by the ratio of rows (all rows over a fold model's fit rows, 1.39 with 5
+    folds) looks natural but made holdout scores worse on real tables: measured by
+    ``benchmarks/bench_refit_rounds.py``, figures in the README.
+    """
+    return max(1, round(float(np.mean([stop.rounds for stop in stops]))))
 
 
 def _without_stopping_callbacks(fit_params):

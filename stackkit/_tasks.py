@@ -62,7 +62,7 @@ class TaskResult:
     predict_time: float
     started: float  # wall-clock (time.time) when the worker began and finished the task
     finished: float
-    stopped: Stopped | None  # an early-stopped model's rounds and training rows
+    stopped: Stopped | None  # the rounds an early-stopped model kept
     error: str | None = None  # why the task failed (on_error="warn"), else None
     cached: bool = False  # True: read from the memory= cache, not run in this fit
     cache_key: str | None = None  # the task's memory= cache entry (None: caching off)
@@ -176,7 +176,7 @@ def _fit(model, task, X, y, target_kind):
     if adapter is None or not adapter.needs_eval_set:
         model.fit(_safe_indexing(X, task.train), _safe_indexing(y, task.train),
                   **params_for_rows(task.fit_params, task.row_params, task.train))
-        return None if adapter is None else adapter.stopped(model, len(task.train))
+        return None if adapter is None else adapter.stopped(model)
     fit_rows, eval_rows = inner_split(task.train, _safe_indexing(y, task.train), target_kind)
     weights = task.fit_params.get("sample_weight")
     rounds = adapter.fit(
@@ -186,7 +186,7 @@ def _fit(model, task, X, y, target_kind):
         None if weights is None else _safe_indexing(weights, eval_rows),
         params_for_rows(task.fit_params, task.row_params, fit_rows),
     )
-    return Stopped(int(rounds), len(fit_rows))
+    return Stopped(int(rounds))
 
 
 def _set_thread_budget(model, n_threads):

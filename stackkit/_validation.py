@@ -7,11 +7,12 @@ import numbers
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.multioutput import MultiOutputClassifier, MultiOutputRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils.validation import has_fit_parameter
 
-from ._early_stopping import stopper
+from ._early_stopping import how_to_turn_off, stopper
 from ._source import is_frozen, is_template_booster
 
 STACK_METHODS = ("predict_proba", "decision_function", "predict")
@@ -180,7 +181,8 @@ def check_early_stopping(named_estimators, routed_params):
 
     stackkit carves each fold's evaluation set itself, so it must not be passed in, and
     it can hand one only to a booster placed directly in the stack (or warm-started
-    there). Frozen estimators and fitted source models are never trained, so skipped.
+    there), fit once for the whole y (not once per column of a multi-output y).
+    Frozen estimators and fitted source models are never trained, so skipped.
     """
     for name, est in [(n, e) for n, e in named_estimators if not is_frozen(e)]:
         params = routed_params[name][0]
@@ -192,6 +194,7 @@ def check_early_stopping(named_estimators, routed_params):
                 f"fold; do not pass {name}__{given[0]} (the same evaluation set in every fold "
                 "would let held-out rows decide when training stops)"
             )
+        _check_one_fit_per_output(name, est, params)
         for path, inner in est.get_params(deep=True).items():
             if (served and path == "estimator") or not is_template_booster(inner):
                 continue
@@ -201,6 +204,27 @@ def check_early_stopping(named_estimators, routed_params):
                     f"{name}__{path}; stackkit gives an evaluation set only to a booster placed "
                     "directly in the stack: place it there or turn its early stopping off"
                 )
+
+
+def _check_one_fit_per_output(name, est, params):
+    """Reject early stopping of a booster fit once per column of y (a multi-output wrapper).
+
+    Each of those fits would need an evaluation set of its own column; stackkit carves
+    one evaluation set per fold task, for the whole y.
+    """
+    if not isinstance(est, (MultiOutputClassifier, MultiOutputRegressor)):
+        return
+    adapter = stopper(est.estimator, params)
+    if adapter is None or not adapter.needs_eval_set:
+        return
+    raise ValueError(
+        f"estimator {name!r} ({type(est.estimator).__name__}) asks for early stopping, but "
+        f"y has several columns, so it is fit once per column (in {type(est).__name__}), "
+        "and stackkit cannot give each of those fits an evaluation set of its own column. "
+        f"Turn its early stopping off ({how_to_turn_off(est.estimator, params)}) and set "
+        "n_estimators yourself: best_iterations_ of a stack fit on one column of y is a "
+        "good start"
+    )
 
 
 def validate_sample_weight(sample_weight, n_rows):
