@@ -1,6 +1,7 @@
 """Parallel runs give the same result; thread budgets; sample weights reach every fit."""
 
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -12,19 +13,32 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import KFold
 from sklearn.neighbors import KNeighborsRegressor
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 from xgboost import XGBClassifier
 
 from stackkit import StackingClassifier, StackingRegressor
 
 
 class ThreadProbe(RegressorMixin, BaseEstimator):
-    """Records the largest thread-pool size (BLAS/OpenMP) it sees while fitting."""
+    """Records the largest thread-pool size (BLAS/OpenMP) it sees while fitting.
+
+    With a ``rendezvous`` (a ``threading.Barrier``), concurrent fits wait for each
+    other before reading and before leaving, so every one reads while all of them are
+    inside their task.
+    """
+
+    rendezvous = None
 
     def fit(self, X, y):
+        self._meet()
         self.threads_seen_ = max(pool["num_threads"] for pool in threadpool_info())
+        self._meet()
         self.mean_ = float(np.mean(y))
         return self
+
+    def _meet(self):
+        if self.rendezvous is not None:
+            self.rendezvous.wait()
 
     def predict(self, X):
         return np.full(len(X), self.mean_)
@@ -67,14 +81,39 @@ def test_same_result_for_every_backend_and_n_jobs(clf_data, backend, n_jobs):
     np.testing.assert_allclose(stack.predict_proba(X), reference.predict_proba(X), rtol=1e-6)
 
 
-@pytest.mark.parametrize("n_jobs", [1, 2])
-def test_blas_threads_limited_to_the_task_budget(n_jobs):
-    X, y = make_regression(n_samples=60, n_features=3, random_state=0)
-    stack = StackingRegressor([("probe", ThreadProbe())], cv=3, refit=False, n_jobs=n_jobs)
-    stack.fit(X, y)
-    budget = max(1, cpu_count() // min(n_jobs, 3))
-    seen = [model.threads_seen_ for model in stack.estimators_[0].estimators]
-    assert max(seen) <= budget
+def test_blas_threads_limited_to_the_task_budget(monkeypatch):
+    """Two fold tasks on two threads: each sees BLAS/OpenMP pools of its share of the cores.
+
+    The threading backend, because under loky joblib limits the workers' threads itself
+    and would hide a missing budget. threadpoolctl's limits are process-wide, so the two
+    fits read the pools at a moment when both tasks are running (the rendezvous).
+    """
+    budget = max(1, cpu_count() // 2)
+    if max(pool["num_threads"] for pool in threadpool_info()) <= budget:
+        pytest.skip("the thread pools are already within the budget: nothing to observe")
+    monkeypatch.setattr(ThreadProbe, "rendezvous", threading.Barrier(2, timeout=30))
+    X, y = make_regression(n_samples=40, n_features=3, random_state=0)
+    stack = StackingRegressor([("probe", ThreadProbe())], cv=2, refit=False, n_jobs=2)
+    with parallel_config(backend="threading"):
+        stack.fit(X, y)
+    assert [model.threads_seen_ for model in stack.estimators_[0].estimators] == [budget] * 2
+
+
+def test_budget_never_exceeds_the_callers_limit(clf_data, monkeypatch):
+    """Inside ``threadpool_limits(1)`` a booster gets 1 thread, not every core."""
+    X, y = clf_data
+    seen = []
+    original_fit = XGBClassifier.fit
+
+    def recording_fit(self, X, y, **kwargs):
+        seen.append(self.n_jobs)
+        return original_fit(self, X, y, **kwargs)
+
+    monkeypatch.setattr(XGBClassifier, "fit", recording_fit)
+    stack = StackingClassifier([("xgb", XGBClassifier(n_estimators=5))], cv=2, n_jobs=1)
+    with threadpool_limits(limits=1):
+        stack.fit(X, y)
+    assert seen == [1] * 3  # two folds and the refit
 
 
 def test_booster_gets_thread_budget_and_user_setting_is_kept(clf_data, monkeypatch):
