@@ -5,7 +5,7 @@ from functools import partial
 
 from joblib import cpu_count, effective_n_jobs
 from sklearn.utils.parallel import Parallel, delayed
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from ._cache import TaskCache
 from ._compat import progress_bar
@@ -59,9 +59,13 @@ def run_tasks(tasks, X, y, *, target_kind, n_jobs, verbose, cache=None, n_gpus=0
     # batch_size=1: tasks are coarse, and batching them would unbalance the workers.
     parallel = Parallel(n_jobs=n_jobs, verbose=0 if bar else verbose, batch_size=1,
                         return_as="generator_unordered")
+    # The whole run holds the budget too: tasks in threads of this process (threading
+    # backend) each set and restore the process-wide limit, and overlapping ones would
+    # otherwise restore each other's limit and leave the caller's pools shrunk.
     try:
-        with GpuLanes([[(j, pending[j]) for j in lane] for lane in lanes], run,
-                      collector.add) as gpu_lanes:
+        with threadpool_limits(limits=n_threads), GpuLanes(
+                [[(j, pending[j]) for j in lane] for lane in lanes], run,
+                collector.add) as gpu_lanes:
             outputs = parallel(delayed(_run_job)(cpu[k], task, X, y, target_kind, n_threads,
                                                  catch)
                                for k, task in schedule)

@@ -99,6 +99,18 @@ def test_blas_threads_limited_to_the_task_budget(monkeypatch):
     assert [model.threads_seen_ for model in stack.estimators_[0].estimators] == [budget] * 2
 
 
+def test_threading_backend_gives_the_callers_thread_pools_back(clf_data):
+    """Overlapping tasks in threads each set the process-wide limit; none may stick."""
+    X, y = clf_data
+    before = sorted((pool["prefix"], pool["num_threads"]) for pool in threadpool_info())
+    with parallel_config(backend="threading"):
+        for _ in range(3):
+            StackingClassifier([("lr", LogisticRegression()), ("rf", RandomForestClassifier(
+                n_estimators=5, random_state=0))], cv=3, n_jobs=2).fit(X, y)
+    after = sorted((pool["prefix"], pool["num_threads"]) for pool in threadpool_info())
+    assert after == before
+
+
 def test_budget_never_exceeds_the_callers_limit(clf_data, monkeypatch):
     """Inside ``threadpool_limits(1)`` a booster gets 1 thread, not every core."""
     X, y = clf_data
