@@ -11,6 +11,7 @@ from sklearn.utils import Bunch, _safe_indexing, get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
+from . import _param_checks as param_checks
 from . import _validation as checks
 from ._cache import TaskCache
 from ._early_stopping import best_iterations, hold_refits, refits_after_folds
@@ -137,10 +138,11 @@ class BaseStacking(
 
     def _fit_all(self, X, y, sample_weight, groups, fit_params):
         X, target, weights = self._validate_fit_input(X, y, sample_weight)
+        cv = param_checks.validate_cv(self.cv)  # a generator is read here, once
         named, methods, final = self._validate_estimators(X, target, weights)
         routed = checks.route_fit_params(fit_params, weights, self._all_names(), X.shape[0])
         checks.check_early_stopping(named, routed)
-        plan = SplitPlan.from_cv(self.cv, X, target.values, groups, classifier=self._is_clf())
+        plan = SplitPlan.from_cv(cv, X, target.values, groups, classifier=self._is_clf())
         self._check_plan(plan, target)
         tasks = make_tasks(named, methods, plan, refit=self.refit, fit_params=routed)
         results = self._run(tasks, X, target)
@@ -181,10 +183,11 @@ class BaseStacking(
         return get_tags(self).estimator_type == "classifier"
 
     def _validate_fit_input(self, X, y, sample_weight):
-        checks.check_flag(self.passthrough, "passthrough")
-        checks.check_flag(self.refit, "refit")
-        checks.check_verbose(self.verbose)
-        checks.check_on_error(self.on_error)
+        param_checks.check_flag(self.passthrough, "passthrough")
+        param_checks.check_flag(self.refit, "refit")
+        param_checks.check_verbose(self.verbose)
+        param_checks.check_on_error(self.on_error)
+        param_checks.check_n_jobs(self.n_jobs)
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None"

@@ -1,9 +1,8 @@
 """Every user-facing check of the stacking estimators and its error text.
 
-All of these run in ``fit`` before any fold work starts.
+All of these run in ``fit`` before any fold work starts. The checks of the stack's
+own scalar parameters and ``cv`` are in :mod:`stackkit._param_checks`.
 """
-
-import numbers
 
 import numpy as np
 import scipy.sparse as sp
@@ -12,6 +11,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.validation import has_fit_parameter
 
 from ._early_stopping import stopper
+from ._param_checks import short_repr
 from ._source import is_frozen, is_template_booster
 
 STACK_METHODS = ("predict_proba", "decision_function", "predict")
@@ -21,14 +21,18 @@ EVAL_SET_PARAMS = {"eval_set", "eval_X", "eval_y"}
 def validate_estimators(estimators, reserved_names):
     """Return the ``(name, estimator)`` pairs that are not ``"drop"``.
 
-    Raises a ``ValueError`` or ``TypeError`` naming the offending entry for an empty
+    Raises a ``TypeError`` for anything but a list or tuple (a generator, dict, str,
+    None), and a ``ValueError`` or ``TypeError`` naming the offending entry for an empty
     list, a malformed pair, a bad or duplicate name, or an object without ``fit``.
     """
-    if estimators is None or isinstance(estimators, (str, dict)) or len(estimators) == 0:
-        raise ValueError(
-            "estimators must be a non-empty list of (name, estimator) pairs; "
-            f"got {estimators!r}"
+    if not isinstance(estimators, (list, tuple)):
+        hint = "; for a dict, pass list(estimators.items())" if isinstance(estimators, dict) else ""
+        raise TypeError(
+            "estimators must be a list of (name, estimator) pairs; got "
+            f"{type(estimators).__name__}: {short_repr(estimators)}{hint}"
         )
+    if len(estimators) == 0:
+        raise ValueError("estimators must be a non-empty list of (name, estimator) pairs; got []")
     seen = set()
     for i, pair in enumerate(estimators):
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
@@ -65,11 +69,16 @@ def _check_name(name, index, seen, reserved_names):
 
 
 def validate_final_estimator(final_estimator, is_classifier_stack):
-    """Check that ``final_estimator`` can be fit and fits the stack's task."""
+    """Check that ``final_estimator`` can be fit, can predict and fits the stack's task."""
     if not hasattr(final_estimator, "fit"):
         raise TypeError(
             "final_estimator must be a scikit-learn estimator (with a fit method); "
             f"got {type(final_estimator).__name__}: {final_estimator!r}"
+        )
+    if not hasattr(final_estimator, "predict"):
+        raise TypeError(
+            "final_estimator must have a predict method (the stack predicts through it); "
+            f"got {type(final_estimator).__name__}, which has none"
         )
     kind = get_tags(final_estimator).estimator_type
     expected = "classifier" if is_classifier_stack else "regressor"
@@ -284,20 +293,3 @@ def _columns_with_nonfinite(X):
         return [], []
     return (np.flatnonzero(np.isnan(values).any(axis=0)).tolist(),
             np.flatnonzero(np.isinf(values).any(axis=0)).tolist())
-
-
-def check_flag(value, name):
-    """Raise unless ``value`` is a bool (``passthrough``, ``refit``)."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False; got {value!r}")
-
-
-def check_on_error(value):
-    if value not in ("raise", "warn"):
-        raise ValueError(f"on_error must be 'raise' or 'warn'; got {value!r}")
-
-
-def check_verbose(value):
-    """Raise unless ``verbose`` is a non-negative integer."""
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"verbose must be a non-negative integer; got {value!r}")
