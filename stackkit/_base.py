@@ -102,8 +102,11 @@ class BaseStacking(
         **fit_params : dict
             Parameters of one estimator's ``fit``, named ``<name>__<param>`` (e.g.
             ``lgbm__categorical_feature=[0, 3]``, ``xgb__verbose=False``) or
-            ``final_estimator__<param>``. Values with one entry per row of X (arrays,
-            lists, Series) are sliced to each task's training rows.
+            ``final_estimator__<param>``. A numpy array, pandas Series or DataFrame, or
+            sparse matrix with one entry per row of X is sliced to each task's training
+            rows; anything else, lists and tuples included whatever their length, is
+            passed whole to every task (give per-row values as an array).
+            ``<name>__sample_weight`` is checked and made an array as ``sample_weight``.
 
         Returns
         -------

@@ -155,8 +155,8 @@ def route_fit_params(fit_params, sample_weight, names, n_rows):
     """Split ``<name>__<param>`` fit parameters per estimator (and ``final_estimator``).
 
     ``sample_weight`` goes to every estimator. Returns ``{name: (params, per_row)}``
-    where ``per_row`` names the parameters with one value per row of X, which are
-    sliced to each task's training rows.
+    where ``per_row`` names the parameters holding one value per row of X, which are
+    sliced to each task's training rows (see :func:`_is_per_row` for the rule).
     """
     routed = {name: {} for name in [*names, "final_estimator"]}
     for key, value in fit_params.items():
@@ -168,6 +168,8 @@ def route_fit_params(fit_params, sample_weight, names, n_rows):
             )
         if param == "sample_weight" and sample_weight is not None:
             raise ValueError(f"{key!r} and sample_weight both given; pass one of them")
+        if param == "sample_weight":  # per row by its nature, even given as a list
+            value = validate_sample_weight(value, n_rows, key)
         routed[name][param] = value
     if sample_weight is not None:
         for params in routed.values():
@@ -177,11 +179,17 @@ def route_fit_params(fit_params, sample_weight, names, n_rows):
 
 
 def _is_per_row(value, n_rows):
-    """Whether a fit parameter holds one value per row (an array, list, Series, sparse)."""
-    if sp.issparse(value):
-        return value.shape[0] == n_rows
-    is_array = isinstance(value, (np.ndarray, list)) or hasattr(value, "iloc")
-    return is_array and len(value) == n_rows
+    """Whether a fit parameter holds one value per row of X, so is sliced per fold.
+
+    Only a numpy array, a pandas Series or DataFrame, or a sparse matrix whose first
+    dimension is ``n_rows`` is. A list or tuple never is, whatever its length: lists
+    are how boosters take per-column settings (``feature_name``,
+    ``categorical_feature``), and one that happens to have ``n_rows`` entries must
+    reach every fold whole.
+    """
+    if not (isinstance(value, np.ndarray) or sp.issparse(value) or hasattr(value, "iloc")):
+        return False
+    return value.ndim > 0 and value.shape[0] == n_rows
 
 
 def check_early_stopping(named_estimators, routed_params):
@@ -212,19 +220,21 @@ def check_early_stopping(named_estimators, routed_params):
                 )
 
 
-def validate_sample_weight(sample_weight, n_rows):
-    """Return ``sample_weight`` as a finite, non-negative float array of ``n_rows``."""
+def validate_sample_weight(sample_weight, n_rows, name="sample_weight"):
+    """Return ``sample_weight`` as a finite, non-negative float array of ``n_rows``.
+
+    ``name`` is the parameter named in errors (``<estimator>__sample_weight`` for the
+    weights of one estimator).
+    """
     weights = np.asarray(sample_weight, dtype=np.float64)
     if weights.ndim == 0:
         weights = np.full(n_rows, float(weights))
     if weights.shape != (n_rows,):
-        raise ValueError(
-            f"sample_weight must have shape ({n_rows},) to match X; got {weights.shape}"
-        )
+        raise ValueError(f"{name} must have shape ({n_rows},) to match X; got {weights.shape}")
     if not np.all(np.isfinite(weights)) or np.any(weights < 0):
-        raise ValueError("sample_weight must be finite and non-negative")
+        raise ValueError(f"{name} must be finite and non-negative")
     if not np.any(weights > 0):
-        raise ValueError("sample_weight must contain at least one non-zero number")
+        raise ValueError(f"{name} must contain at least one non-zero number")
     return weights
 
 
