@@ -17,7 +17,7 @@ from ._cache import TaskCache
 from ._early_stopping import best_iterations, hold_refits, refits_after_folds
 from ._fold_average import FoldAverage
 from ._gpu import visible_gpus, warn_without_gpus
-from ._oof import Layout, assemble_oof, input_feature_names
+from ._oof import Layout, assemble_oof, check_passthrough_names, input_feature_names
 from ._parallel import run_tasks
 from ._params import StackParamsMixin
 from ._predict import base_predictions
@@ -150,8 +150,7 @@ class BaseStacking(
         tasks = make_tasks(named, methods, plan, refit=self.refit, fit_params=routed)
         results = self._run(tasks, X, target)
         named, methods, kept, dropped = drop_failed(named, methods, results)
-        layout = Layout.build([n for n, _ in named], methods, target.kind, target.classes,
-                              target.n_outputs)
+        layout = _layout(named, methods, target)
         oof = assemble_oof(frozen_by_fold(kept, plan), layout, plan)
         final = self._fit_final(final, self._final_input(oof, X, layout), target,
                                 routed["final_estimator"], plan.tested, layout)
@@ -228,6 +227,8 @@ class BaseStacking(
             checks.check_layout_learner_target(final, target.kind)
             final = self._for_multi_output(final)
         methods = checks.resolve_stack_methods(named, self.stack_method, self._auto_methods)
+        if self.passthrough:
+            check_passthrough_names(_layout(named, methods, target), self._input_names())
         if weights is not None:
             checks.check_sample_weight_support(named, "final_estimator", final)
         return named, methods, final
@@ -304,12 +305,17 @@ class BaseStacking(
         if not self.passthrough:
             return meta
         layout = layout or self.layout_
-        if isinstance(X, pd.DataFrame):
+        if isinstance(X, pd.DataFrame):  # named as get_feature_names_out names them
             meta_frame = pd.DataFrame(meta, columns=layout.feature_names(), index=X.index)
-            return pd.concat([meta_frame, X], axis=1)
+            return pd.concat([meta_frame, X.set_axis(self._input_names(), axis=1)], axis=1)
         if sp.issparse(X):
             return sp.hstack([sp.csr_matrix(meta), X], format="csr")
         return np.hstack([meta, X])
+
+    def _input_names(self):
+        """The passthrough columns' names: X's string column names, else x0, x1, ..."""
+        return input_feature_names(None, getattr(self, "feature_names_in_", None),
+                                   self.n_features_in_)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the meta-features: ``<name>__<class>`` per column, then passthrough names.
@@ -366,3 +372,8 @@ class BaseStacking(
         tags.input_tags.sparse = all(t.input_tags.sparse for t in child_tags)
         tags.target_tags.multi_output = True
         return tags
+
+
+def _layout(named, methods, target):
+    return Layout.build([name for name, _ in named], methods, target.kind, target.classes,
+                        target.n_outputs)

@@ -99,6 +99,23 @@ def input_feature_names(input_features, known, n_features):
     return input_features
 
 
+def check_passthrough_names(layout, input_names):
+    """With ``passthrough=True``, raise if an input column has a meta-feature's name.
+
+    ``input_names`` (from :func:`input_feature_names`) follow the meta-features in
+    what the final estimator sees and in ``get_feature_names_out``.
+    """
+    owners = dict(zip(layout.feature_names(), [
+        name for name, width in zip(layout.names, layout.widths) for _ in range(width)]))
+    for column in input_names:
+        if column in owners:
+            raise ValueError(
+                f"passthrough=True, but input column {column!r} has the name of a "
+                f"meta-feature of estimator {owners[column]!r}; rename the column or the "
+                "estimator, so each column the final estimator sees has its own name"
+            )
+
+
 def _suffixes(method, target_kind, classes, n_outputs):
     if target_kind in ("multilabel", "continuous-multioutput"):
         return tuple(str(k) for k in range(n_outputs))

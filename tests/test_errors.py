@@ -156,6 +156,18 @@ def test_estimators_as_tuple_of_pairs_and_list_cv_with_masks_work(data):
     assert [len(rows) for rows in stack.oof_folds_] == [40, 80]
 
 
+def test_passthrough_column_named_like_a_meta_feature_raises_before_any_fit(data):
+    X, y = data
+    frame = pd.DataFrame(X, columns=["a", "rec__1", "c", "d", "e"])
+    stack = StackingClassifier([("rec", RecordingClassifier())], cv=3, passthrough=True)
+    with pytest.raises(ValueError, match="passthrough=True, but input column 'rec__1' has the "
+                                         "name of a meta-feature of estimator 'rec'"):
+        stack.fit(frame, y)
+    assert RecordingClassifier.fits == 0
+    stack.set_params(passthrough=False).fit(frame, y)  # no clash without passthrough
+    assert stack.get_feature_names_out().tolist() == ["rec__1"]
+
+
 def test_fold_missing_a_class_raises_before_any_fit(data):
     X, y = data
     y = y.copy()
