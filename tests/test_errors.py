@@ -16,7 +16,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
-from stackkit import FoldFitError, StackingClassifier, StackingRegressor
+from stackkit import FoldFitError, StackingClassifier, StackingRegressor, StackkitWarning
 
 
 class RecordingClassifier(ClassifierMixin, BaseEstimator):
@@ -47,6 +47,22 @@ class FailsOnSmallData(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X):
         return np.full((len(X), 2), 0.5)
+
+
+class OddOutput(ClassifierMixin, BaseEstimator):
+    """Answers ``value`` (NaN, inf) for rows whose first feature exceeds ``above``."""
+
+    def __init__(self, value=np.nan, above=np.inf):
+        self.value, self.above = value, above
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict_proba(self, X):
+        proba = np.full((len(X), 2), 0.5)
+        proba[np.asarray(X)[:, 0] > self.above] = self.value
+        return proba
 
 
 @pytest.fixture(scope="module")
@@ -273,3 +289,29 @@ def test_failed_refit_leaves_no_fitted_state(data, n_jobs):
     assert fitted == []
     with pytest.raises(Exception, match="not fitted"):
         stack.predict(X)
+
+
+@pytest.mark.parametrize("value, found", [(np.nan, "NaN"), (np.inf, "infinity")])
+def test_base_model_returning_nan_or_inf_is_named_at_fit(data, value, found):
+    X, y = data
+    odd = OddOutput(value=value, above=np.sort(X[:, 0])[-5])  # the 4 largest rows
+    stack = StackingClassifier([("lr", LogisticRegression()), ("odd", odd)], cv=KFold(3))
+    with pytest.raises(FoldFitError, match=rf"estimator 'odd' .OddOutput. failed on fold \d/3 "
+                                           rf".*predict_proba returned {found} in \d of 40 rows"):
+        stack.fit(X, y)
+    with pytest.warns(StackkitWarning, match=f"'odd'.*returned {found}.*it is dropped"):
+        stack.set_params(on_error="warn").fit(X, y)
+    assert list(stack.named_estimators_) == ["lr"]
+
+
+@pytest.mark.parametrize("refit", [True, False])
+def test_base_model_returning_nan_at_predict_is_named(data, refit):
+    X, y = data
+    odd = OddOutput(above=X[:, 0].max())  # never in training, on a new extreme row
+    stack = StackingClassifier([("lr", LogisticRegression()), ("odd", odd)], cv=3,
+                               refit=refit).fit(X, y)
+    new = X[:10].copy()
+    new[3, 0] = X[:, 0].max() + 1
+    with pytest.raises(ValueError, match="base estimator 'odd': predict_proba returned NaN "
+                                         "in 1 of 10 rows"):
+        stack.predict(new)
