@@ -11,12 +11,13 @@ from sklearn.utils import Bunch, _safe_indexing, get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
+from . import _param_checks as param_checks
 from . import _validation as checks
 from ._cache import TaskCache
 from ._early_stopping import best_iterations, hold_refits, refits_after_folds
 from ._fold_average import FoldAverage
 from ._gpu import visible_gpus, warn_without_gpus
-from ._oof import Layout, assemble_oof, input_feature_names
+from ._oof import Layout, assemble_oof, check_passthrough_names, input_feature_names
 from ._parallel import run_tasks
 from ._params import StackParamsMixin
 from ._predict import base_predictions
@@ -101,8 +102,11 @@ class BaseStacking(
         **fit_params : dict
             Parameters of one estimator's ``fit``, named ``<name>__<param>`` (e.g.
             ``lgbm__categorical_feature=[0, 3]``, ``xgb__verbose=False``) or
-            ``final_estimator__<param>``. Values with one entry per row of X (arrays,
-            lists, Series) are sliced to each task's training rows.
+            ``final_estimator__<param>``. A numpy array, pandas Series or DataFrame, or
+            sparse matrix with one entry per row of X is sliced to each task's training
+            rows; anything else, lists and tuples included whatever their length, is
+            passed whole to every task (give per-row values as an array).
+            ``<name>__sample_weight`` is checked and made an array as ``sample_weight``.
 
         Returns
         -------
@@ -137,16 +141,16 @@ class BaseStacking(
 
     def _fit_all(self, X, y, sample_weight, groups, fit_params):
         X, target, weights = self._validate_fit_input(X, y, sample_weight)
+        cv = param_checks.validate_cv(self.cv)  # a generator is read here, once
         named, methods, final = self._validate_estimators(X, target, weights)
         routed = checks.route_fit_params(fit_params, weights, self._all_names(), X.shape[0])
         checks.check_early_stopping(named, routed)
-        plan = SplitPlan.from_cv(self.cv, X, target.values, groups, classifier=self._is_clf())
+        plan = SplitPlan.from_cv(cv, X, target.values, groups, classifier=self._is_clf())
         self._check_plan(plan, target)
         tasks = make_tasks(named, methods, plan, refit=self.refit, fit_params=routed)
         results = self._run(tasks, X, target)
         named, methods, kept, dropped = drop_failed(named, methods, results)
-        layout = Layout.build([n for n, _ in named], methods, target.kind, target.classes,
-                              target.n_outputs)
+        layout = _layout(named, methods, target)
         oof = assemble_oof(frozen_by_fold(kept, plan), layout, plan)
         final = self._fit_final(final, self._final_input(oof, X, layout), target,
                                 routed["final_estimator"], plan.tested, layout)
@@ -181,10 +185,11 @@ class BaseStacking(
         return get_tags(self).estimator_type == "classifier"
 
     def _validate_fit_input(self, X, y, sample_weight):
-        checks.check_flag(self.passthrough, "passthrough")
-        checks.check_flag(self.refit, "refit")
-        checks.check_verbose(self.verbose)
-        checks.check_on_error(self.on_error)
+        param_checks.check_flag(self.passthrough, "passthrough")
+        param_checks.check_flag(self.refit, "refit")
+        param_checks.check_verbose(self.verbose)
+        param_checks.check_on_error(self.on_error)
+        param_checks.check_n_jobs(self.n_jobs)
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
@@ -222,6 +227,8 @@ class BaseStacking(
             checks.check_layout_learner_target(final, target.kind)
             final = self._for_multi_output(final)
         methods = checks.resolve_stack_methods(named, self.stack_method, self._auto_methods)
+        if self.passthrough:
+            check_passthrough_names(_layout(named, methods, target), self._input_names())
         if weights is not None:
             checks.check_sample_weight_support(named, "final_estimator", final)
         return named, methods, final
@@ -298,12 +305,17 @@ class BaseStacking(
         if not self.passthrough:
             return meta
         layout = layout or self.layout_
-        if isinstance(X, pd.DataFrame):
+        if isinstance(X, pd.DataFrame):  # named as get_feature_names_out names them
             meta_frame = pd.DataFrame(meta, columns=layout.feature_names(), index=X.index)
-            return pd.concat([meta_frame, X], axis=1)
+            return pd.concat([meta_frame, X.set_axis(self._input_names(), axis=1)], axis=1)
         if sp.issparse(X):
             return sp.hstack([sp.csr_matrix(meta), X], format="csr")
         return np.hstack([meta, X])
+
+    def _input_names(self):
+        """The passthrough columns' names: X's string column names, else x0, x1, ..."""
+        return input_feature_names(None, getattr(self, "feature_names_in_", None),
+                                   self.n_features_in_)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the meta-features: ``<name>__<class>`` per column, then passthrough names.
@@ -360,3 +372,8 @@ class BaseStacking(
         tags.input_tags.sparse = all(t.input_tags.sparse for t in child_tags)
         tags.target_tags.multi_output = True
         return tags
+
+
+def _layout(named, methods, target):
+    return Layout.build([name for name, _ in named], methods, target.kind, target.classes,
+                        target.n_outputs)

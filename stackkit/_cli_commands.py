@@ -1,6 +1,7 @@
 """What each ``stackkit`` subcommand does; :mod:`stackkit.cli` parses and reports."""
 
 import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -24,7 +25,7 @@ PLOTS = {"leaderboard": report.plot_leaderboard, "correlation": report.plot_corr
 
 def fit(args):
     """``stackkit fit``: read, check, fit a stack behind a :class:`TableSchema`, save."""
-    _check_writable(args.out, "--out")
+    _check_writable(args.out, "--out", "model.skops")
     _require_skops()  # say so before the fit, not after it
     frame = read_table(args.data)
     X, y = split_target(frame, args.target, args.data)
@@ -94,7 +95,7 @@ def format_board(board, scoring):
 
 def predict(args):
     """``stackkit predict``: load, check the columns, write predictions."""
-    _check_writable(args.out, "--out")
+    _check_writable(args.out, "--out", "predictions.csv")
     model = load_model(args.model)
     frame = read_table(args.data)
     schema = model[0] if isinstance(model, Pipeline) else None
@@ -196,7 +197,17 @@ def _require_skops():
         raise CommandError("model files need skops: pip install 'stackkit[cli]'") from None
 
 
-def _check_writable(path, option):
+def _check_writable(path, option, example):
+    """Fail before any work unless a file can be written at ``path``."""
+    if Path(path).is_dir():
+        raise CommandError(f"{option} {path}: is a folder; give a file path, e.g. "
+                           f"{Path(path) / example}")
     folder = Path(path).resolve().parent
     if not folder.is_dir():
         raise CommandError(f"{option} {path}: folder {folder} does not exist")
+    try:  # the one sure test (permissions, read-only file systems, root)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".stackkit-probe-"):
+            pass
+    except OSError as exc:
+        raise CommandError(f"{option} {path}: cannot write in folder {folder} "
+                           f"({exc.strerror or exc})") from None

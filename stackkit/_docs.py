@@ -21,7 +21,11 @@ PARAMETERS = """\
         per estimator ("auto" for names left out).
     passthrough : bool, default=False
         If True, the final estimator also sees the original features, after the
-        meta-features (a DataFrame keeps its columns and dtypes).
+        meta-features (a DataFrame keeps its columns and dtypes), named as
+        ``get_feature_names_out`` names them: X's column names when they are all
+        strings, else ``x0, x1, ...``. An input column named like a meta-feature
+        (``<name>__<class>``, or ``<name>``) is a ``ValueError``, raised before any
+        fitting.
     refit : bool, default=True
         If True, each base estimator is refit on all rows and that model predicts new
         rows (scikit-learn's semantics). If False, new rows get the mean of the fold

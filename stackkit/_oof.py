@@ -7,22 +7,37 @@ import numpy as np
 from ._compat import to_host
 
 
-def to_columns(raw, method, target_kind):
+def to_columns(raw, method, target_kind, name=None):
     """Turn one estimator's raw output into a 2-D float block of meta-feature columns.
 
     Binary probabilities keep only the positive class (the other column is redundant).
     Multilabel probabilities given as a list of per-label ``(n, 2)`` arrays keep each
-    label's positive column. Device arrays are copied to host numpy first.
+    label's positive column. Device arrays are copied to host numpy first. NaN or
+    infinity in the output is a ``ValueError`` (naming estimator ``name`` if given):
+    no final estimator should learn from it, and a NaN row of ``oof_`` means a row no
+    fold tested.
     """
     raw = [to_host(p) for p in raw] if isinstance(raw, list) else to_host(raw)
     if isinstance(raw, list):
-        return np.column_stack([np.asarray(p)[:, -1] for p in raw]).astype(np.float64)
-    block = np.asarray(raw, dtype=np.float64)
-    if block.ndim == 1:
-        return block.reshape(-1, 1)
-    if method == "predict_proba" and target_kind == "binary":
-        return block[:, 1:]
+        block = np.column_stack([np.asarray(p)[:, -1] for p in raw]).astype(np.float64)
+    else:
+        block = np.asarray(raw, dtype=np.float64)
+        block = block.reshape(-1, 1) if block.ndim == 1 else block
+        if method == "predict_proba" and target_kind == "binary":
+            block = block[:, 1:]
+    _check_finite(block, method, name)
     return block
+
+
+def _check_finite(block, method, name):
+    if np.isfinite(block).all():
+        return
+    counts = {"NaN": np.isnan(block).any(axis=1).sum(),
+              "infinity": np.isinf(block).any(axis=1).sum()}
+    found = " and ".join(f"{what} in {int(n)}" for what, n in counts.items() if n)
+    who = "" if name is None else f"base estimator {name!r}: "
+    raise ValueError(f"{who}{method} returned {found} of {len(block)} rows; the final "
+                     "estimator needs finite meta-features from every base estimator")
 
 
 @dataclass(frozen=True)
@@ -97,6 +112,23 @@ def input_feature_names(input_features, known, n_features):
     ):
         raise ValueError("input_features does not match the columns seen in fit")
     return input_features
+
+
+def check_passthrough_names(layout, input_names):
+    """With ``passthrough=True``, raise if an input column has a meta-feature's name.
+
+    ``input_names`` (from :func:`input_feature_names`) follow the meta-features in
+    what the final estimator sees and in ``get_feature_names_out``.
+    """
+    owners = dict(zip(layout.feature_names(), [
+        name for name, width in zip(layout.names, layout.widths) for _ in range(width)]))
+    for column in input_names:
+        if column in owners:
+            raise ValueError(
+                f"passthrough=True, but input column {column!r} has the name of a "
+                f"meta-feature of estimator {owners[column]!r}; rename the column or the "
+                "estimator, so each column the final estimator sees has its own name"
+            )
 
 
 def _suffixes(method, target_kind, classes, n_outputs):

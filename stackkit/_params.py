@@ -37,7 +37,6 @@ class StackParamsMixin:
 
 
 def _is_pair_list(estimators):
-    try:
-        return all(isinstance(pair, (tuple, list)) and len(pair) == 2 for pair in estimators)
-    except TypeError:
-        return False
+    """Whether ``estimators`` is a list (or tuple) of pairs; never reads a generator."""
+    return isinstance(estimators, (list, tuple)) and all(
+        isinstance(pair, (tuple, list)) and len(pair) == 2 for pair in estimators)

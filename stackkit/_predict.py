@@ -29,13 +29,13 @@ def base_predictions(models, methods, X, layout, cache, task_log):
     frozen = set(task_log.estimator[task_log.fold == "frozen"])
     blocks = []
     for name, model, method, key in zip(layout.names, models, methods, keys):
-        predict = partial(_columns, model, method, X, layout.target_kind, name in frozen)
+        predict = partial(_columns, name, model, method, X, layout.target_kind, name in frozen)
         blocks.append(predict() if key is None else cache.fetch(key, predict))
     if cache is not None:
         cache.warn_unwritable()
     return np.hstack(blocks)
 
 
-def _columns(model, method, X, target_kind, frozen):
+def _columns(name, model, method, X, target_kind, frozen):
     raw = frozen_output(model, method, X) if frozen else getattr(model, method)(X)
-    return to_columns(raw, method, target_kind)
+    return to_columns(raw, method, target_kind, name)

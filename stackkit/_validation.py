@@ -1,9 +1,8 @@
 """Every user-facing check of the stacking estimators and its error text.
 
-All of these run in ``fit`` before any fold work starts.
+All of these run in ``fit`` before any fold work starts. The checks of the stack's
+own scalar parameters and ``cv`` are in :mod:`stackkit._param_checks`.
 """
-
-import numbers
 
 import numpy as np
 import scipy.sparse as sp
@@ -13,6 +12,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.validation import has_fit_parameter
 
 from ._early_stopping import how_to_turn_off, stopper
+from ._param_checks import short_repr
 from ._source import is_frozen, is_template_booster
 
 STACK_METHODS = ("predict_proba", "decision_function", "predict")
@@ -22,14 +22,18 @@ EVAL_SET_PARAMS = {"eval_set", "eval_X", "eval_y"}
 def validate_estimators(estimators, reserved_names):
     """Return the ``(name, estimator)`` pairs that are not ``"drop"``.
 
-    Raises a ``ValueError`` or ``TypeError`` naming the offending entry for an empty
+    Raises a ``TypeError`` for anything but a list or tuple (a generator, dict, str,
+    None), and a ``ValueError`` or ``TypeError`` naming the offending entry for an empty
     list, a malformed pair, a bad or duplicate name, or an object without ``fit``.
     """
-    if estimators is None or isinstance(estimators, (str, dict)) or len(estimators) == 0:
-        raise ValueError(
-            "estimators must be a non-empty list of (name, estimator) pairs; "
-            f"got {estimators!r}"
+    if not isinstance(estimators, (list, tuple)):
+        hint = "; for a dict, pass list(estimators.items())" if isinstance(estimators, dict) else ""
+        raise TypeError(
+            "estimators must be a list of (name, estimator) pairs; got "
+            f"{type(estimators).__name__}: {short_repr(estimators)}{hint}"
         )
+    if len(estimators) == 0:
+        raise ValueError("estimators must be a non-empty list of (name, estimator) pairs; got []")
     seen = set()
     for i, pair in enumerate(estimators):
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
@@ -66,11 +70,16 @@ def _check_name(name, index, seen, reserved_names):
 
 
 def validate_final_estimator(final_estimator, is_classifier_stack):
-    """Check that ``final_estimator`` can be fit and fits the stack's task."""
+    """Check that ``final_estimator`` can be fit, can predict and fits the stack's task."""
     if not hasattr(final_estimator, "fit"):
         raise TypeError(
             "final_estimator must be a scikit-learn estimator (with a fit method); "
             f"got {type(final_estimator).__name__}: {final_estimator!r}"
+        )
+    if not hasattr(final_estimator, "predict"):
+        raise TypeError(
+            "final_estimator must have a predict method (the stack predicts through it); "
+            f"got {type(final_estimator).__name__}, which has none"
         )
     kind = get_tags(final_estimator).estimator_type
     expected = "classifier" if is_classifier_stack else "regressor"
@@ -147,8 +156,8 @@ def route_fit_params(fit_params, sample_weight, names, n_rows):
     """Split ``<name>__<param>`` fit parameters per estimator (and ``final_estimator``).
 
     ``sample_weight`` goes to every estimator. Returns ``{name: (params, per_row)}``
-    where ``per_row`` names the parameters with one value per row of X, which are
-    sliced to each task's training rows.
+    where ``per_row`` names the parameters holding one value per row of X, which are
+    sliced to each task's training rows (see :func:`_is_per_row` for the rule).
     """
     routed = {name: {} for name in [*names, "final_estimator"]}
     for key, value in fit_params.items():
@@ -160,6 +169,8 @@ def route_fit_params(fit_params, sample_weight, names, n_rows):
             )
         if param == "sample_weight" and sample_weight is not None:
             raise ValueError(f"{key!r} and sample_weight both given; pass one of them")
+        if param == "sample_weight":  # per row by its nature, even given as a list
+            value = validate_sample_weight(value, n_rows, key)
         routed[name][param] = value
     if sample_weight is not None:
         for params in routed.values():
@@ -169,11 +180,17 @@ def route_fit_params(fit_params, sample_weight, names, n_rows):
 
 
 def _is_per_row(value, n_rows):
-    """Whether a fit parameter holds one value per row (an array, list, Series, sparse)."""
-    if sp.issparse(value):
-        return value.shape[0] == n_rows
-    is_array = isinstance(value, (np.ndarray, list)) or hasattr(value, "iloc")
-    return is_array and len(value) == n_rows
+    """Whether a fit parameter holds one value per row of X, so is sliced per fold.
+
+    Only a numpy array, a pandas Series or DataFrame, or a sparse matrix whose first
+    dimension is ``n_rows`` is. A list or tuple never is, whatever its length: lists
+    are how boosters take per-column settings (``feature_name``,
+    ``categorical_feature``), and one that happens to have ``n_rows`` entries must
+    reach every fold whole.
+    """
+    if not (isinstance(value, np.ndarray) or sp.issparse(value) or hasattr(value, "iloc")):
+        return False
+    return value.ndim > 0 and value.shape[0] == n_rows
 
 
 def check_early_stopping(named_estimators, routed_params):
@@ -227,19 +244,21 @@ def _check_one_fit_per_output(name, est, params):
     )
 
 
-def validate_sample_weight(sample_weight, n_rows):
-    """Return ``sample_weight`` as a finite, non-negative float array of ``n_rows``."""
+def validate_sample_weight(sample_weight, n_rows, name="sample_weight"):
+    """Return ``sample_weight`` as a finite, non-negative float array of ``n_rows``.
+
+    ``name`` is the parameter named in errors (``<estimator>__sample_weight`` for the
+    weights of one estimator).
+    """
     weights = np.asarray(sample_weight, dtype=np.float64)
     if weights.ndim == 0:
         weights = np.full(n_rows, float(weights))
     if weights.shape != (n_rows,):
-        raise ValueError(
-            f"sample_weight must have shape ({n_rows},) to match X; got {weights.shape}"
-        )
+        raise ValueError(f"{name} must have shape ({n_rows},) to match X; got {weights.shape}")
     if not np.all(np.isfinite(weights)) or np.any(weights < 0):
-        raise ValueError("sample_weight must be finite and non-negative")
+        raise ValueError(f"{name} must be finite and non-negative")
     if not np.any(weights > 0):
-        raise ValueError("sample_weight must contain at least one non-zero number")
+        raise ValueError(f"{name} must contain at least one non-zero number")
     return weights
 
 
@@ -308,20 +327,3 @@ def _columns_with_nonfinite(X):
         return [], []
     return (np.flatnonzero(np.isnan(values).any(axis=0)).tolist(),
             np.flatnonzero(np.isinf(values).any(axis=0)).tolist())
-
-
-def check_flag(value, name):
-    """Raise unless ``value`` is a bool (``passthrough``, ``refit``)."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False; got {value!r}")
-
-
-def check_on_error(value):
-    if value not in ("raise", "warn"):
-        raise ValueError(f"on_error must be 'raise' or 'warn'; got {value!r}")
-
-
-def check_verbose(value):
-    """Raise unless ``verbose`` is a non-negative integer."""
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"verbose must be a non-negative integer; got {value!r}")

@@ -44,6 +44,13 @@ def leaderboard(stack, scoring=None, *, nested=False, X=None, y=None, cv=5):
     ``sample_weight``, the OOF and meta-cv scores weight rows by it (the nested
     estimate does not: it refits without weights).
 
+    A multilabel stack is scored as scikit-learn scores any multilabel classifier:
+    ``accuracy`` (the default) is subset accuracy, as ``stack.score``; ``f1_macro``,
+    ``roc_auc``, ``average_precision`` and the like average the per-label scores over
+    the labels. A scorer without multilabel support (e.g. ``f1``) is a ``ValueError``.
+    A model whose output the scorer cannot use (``roc_auc`` of a model stacked by
+    ``predict``) gets no score, and a note saying why.
+
     Parameters
     ----------
     stack : fitted StackingClassifier or StackingRegressor
@@ -70,9 +77,18 @@ def leaderboard(stack, scoring=None, *, nested=False, X=None, y=None, cv=5):
     check_is_fitted(stack)
     scorer = get_scorer("accuracy" if is_classifier(stack) else "r2") if scoring is None \
         else get_scorer(scoring)
-    rows = {name: _base_row(stack, name, columns, scorer)
-            for name, columns in zip(stack.layout_.names, stack.layout_.slices())}
-    rows["stack"] = _stack_row(stack, scorer, nested, X, y, cv)
+    if nested and (X is None or y is None):
+        raise ValueError("leaderboard(nested=True) needs the training data: pass X= and y=")
+    try:
+        rows = {name: _base_row(stack, name, columns, scorer)
+                for name, columns in zip(stack.layout_.names, stack.layout_.slices())}
+        rows["stack"] = _stack_row(stack, scorer, nested, X, y, cv)
+    except ValueError as exc:
+        if stack.layout_.target_kind != "multilabel":
+            raise
+        raise ValueError(f"scoring={scoring!r} cannot score this multilabel stack ({exc}); "
+                         "use one that takes multilabel targets, e.g. 'accuracy', "
+                         "'f1_macro' or 'roc_auc'") from exc
     for name, error in stack.dropped_.items():
         rows[name] = {"kind": "dropped", "note": error}
     weights = _final_weights(stack)
@@ -106,10 +122,18 @@ def oof_correlation(stack, method="pearson"):
 def _base_row(stack, name, columns, scorer):
     log = stack.task_log_[stack.task_log_.estimator == name]
     method = stack.stack_method_[stack.layout_.names.index(name)]
-    folds = _fold_scores(stack, lambda rows: _answer(stack, stack.oof_[rows][:, columns], method),
-                         scorer)
+    folds = _scores_or_note(lambda: _fold_scores(
+        stack, lambda rows: _answer(stack, stack.oof_[rows][:, columns], method), scorer),
+        f"its {method} output")
     return {"kind": "base model", **folds, "fit_time": log.fit_time.sum(),
             "predict_time": log.predict_time.sum(), "estimate": "oof"}
+
+
+def _scores_or_note(scores, what):
+    try:
+        return scores()
+    except AttributeError:  # the scorer asks for an output (e.g. probabilities) not there
+        return {"note": f"not scored: the scorer needs an output other than {what}"}
 
 
 def _fold_scores(stack, answer, scorer):
@@ -134,10 +158,12 @@ def _answer(stack, block, method):
     kind = stack.layout_.target_kind
     if kind in ("continuous", "continuous-multioutput"):
         return FixedRegressor(block[:, 0] if block.shape[1] == 1 else block)
-    classes = np.arange(len(stack.classes_)) if kind in ("binary", "multiclass") else None
-    if kind == "multilabel":
-        return FixedClassifier(None, labels=(block > (0.5 if method != "decision_function"
-                                                      else 0.0)).astype(int))
+    if kind == "multilabel":  # one column per label; classes_ as MultiOutputClassifier's
+        labels = (block > (0.0 if method == "decision_function" else 0.5)).astype(int)
+        return FixedClassifier(stack.classes_, labels=labels,
+                               proba=block if method == "predict_proba" else None,
+                               decision=block if method == "decision_function" else None)
+    classes = np.arange(len(stack.classes_))
     if method == "predict_proba":
         return FixedClassifier(classes, proba=as_probabilities(block, len(classes)))
     if method == "decision_function":
@@ -149,8 +175,6 @@ def _stack_row(stack, scorer, nested, X, y, cv):
     log = stack.task_log_
     row = {"kind": "stack", "fit_time": log.fit_time.sum(), "predict_time": log.predict_time.sum()}
     if nested:
-        if X is None or y is None:
-            raise ValueError("leaderboard(nested=True) needs the training data: pass X= and y=")
         scores = cross_validate(clone(stack), X, y, cv=cv, scoring=scorer)["test_score"]
         return {**row, "score": scores.mean(), "fold_mean": scores.mean(),
                 "fold_std": scores.std(), "estimate": "nested"}
@@ -158,15 +182,15 @@ def _stack_row(stack, scorer, nested, X, y, cv):
         return {**row, "note": "pass X= to score a passthrough stack"}
     meta = stack._final_input(stack.oof_, X) if stack.passthrough else stack.oof_
     answers = _meta_cv_answers(stack, meta)
-    return {**row, **_fold_scores(stack, lambda rows: answers.subset(rows), scorer),
-            "estimate": "meta-cv"}
+    scores = _scores_or_note(lambda: _fold_scores(stack, answers.subset, scorer),
+                             "the final estimator's")
+    return {**row, **scores, "estimate": "meta-cv"}
 
 
 def _meta_cv_answers(stack, meta):
     """The final estimator's outputs for each fold's rows, fit on the other folds' rows."""
     tested = ~np.isnan(stack.oof_).any(axis=1)
-    methods = ("predict",) if stack.layout_.target_kind == "multilabel" else (
-        "predict_proba", "decision_function", "predict")
+    methods = ("predict_proba", "decision_function", "predict")
     outputs = {}
     for rows in stack.oof_folds_:
         train = np.flatnonzero(tested & ~np.isin(np.arange(len(tested)), rows))
@@ -176,7 +200,10 @@ def _meta_cv_answers(stack, meta):
             extra["sample_weight"] = stack.oof_sample_weight_[train]
         final.fit(_rows(meta, train), stack.oof_target_[train], **extra)
         for method in filter(lambda m: hasattr(final, m), methods):
-            out = np.asarray(getattr(final, method)(_rows(meta, rows)))
+            out = getattr(final, method)(_rows(meta, rows))
+            # multilabel probabilities may come as one (n, 2) array per label
+            out = np.column_stack([p[:, -1] for p in out]) if isinstance(out, list) \
+                else np.asarray(out)
             outputs.setdefault(method, np.zeros((len(tested),) + out.shape[1:], out.dtype))
             outputs[method][rows] = out
     return _MetaAnswers(stack, outputs)

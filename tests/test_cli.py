@@ -183,6 +183,41 @@ def test_bad_input_is_one_line_on_stderr_with_status_2(tmp_path, args, files, me
     assert not list(tmp_path.glob("*.skops")) or args[0] == "predict"
 
 
+def _unwritable_folder(tmp_path):
+    """A folder no file can be created in: read-only by its mode, or /sys for root."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    for candidate in (folder, Path("/sys")):
+        try:
+            (candidate / ".probe").touch()
+            (candidate / ".probe").unlink()
+        except OSError:
+            return candidate
+    pytest.skip("no unwritable folder here (root ignores modes, and /sys is writable)")
+
+
+@pytest.mark.parametrize("command, out, message", [
+    ("fit", lambda tmp: tmp / "models", r"--out .*models: is a folder; give a file path, "
+                                        r"e\.g\. .*models/model\.skops"),
+    ("predict", lambda tmp: tmp / "models", r"--out .*models: is a folder; give a file path, "
+                                            r"e\.g\. .*models/predictions\.csv"),
+    ("fit", lambda tmp: _unwritable_folder(tmp) / "m.skops",
+     r"--out .*m\.skops: cannot write in folder .*\(.+\)"),
+], ids=["fit-out-is-a-folder", "predict-out-is-a-folder", "fit-out-in-unwritable-folder"])
+def test_out_that_cannot_be_written_is_refused_before_any_work(tmp_path, command, out, message):
+    """The fit would succeed: only --out is wrong, and it is said before fitting."""
+    pd.DataFrame({"x": np.arange(40) % 7, "y": np.arange(40) % 2}).to_csv(tmp_path / "d.csv",
+                                                                         index=False)
+    (tmp_path / "models").mkdir()
+    args = (["fit", "d.csv", "--target", "y", "--cv", "2", "--quiet"] if command == "fit"
+            else ["predict", "missing.skops", "d.csv"])
+    done = stackkit(*args, "--out", out(tmp_path), cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == "" and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert re.search(rf"^stackkit {command}: error: {message}$", done.stderr.strip())
+
+
 def test_predict_names_missing_columns_and_a_numeric_column_holding_text(magic):
     folder, _ = magic
     holdout = pd.read_csv(folder / "magic_holdout.csv")

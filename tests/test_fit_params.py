@@ -89,3 +89,37 @@ def test_changed_fit_param_is_not_served_from_cache(data, tmp_path):
     stack.fit(X, y, rec__flag="a")
     assert stack.fit(X, y, rec__flag="a").task_log_["cached"].all()
     assert not stack.fit(X, y, rec__flag="b").task_log_["cached"].any()
+
+
+@pytest.mark.parametrize("container", [list, tuple], ids=["list", "tuple"])
+def test_list_or_tuple_as_long_as_the_data_is_passed_whole(data, container):
+    """Only arrays, Series/DataFrames and sparse matrices are per row; lists never are."""
+    X, y = data
+    ids = container(range(len(y)))  # one entry per row, by coincidence of its length
+    stack = StackingRegressor([("rec", ParamRecorder())], final_estimator=ParamRecorder(),
+                              cv=3, refit=False)
+    stack.fit(X, y, rec__row_ids=ids, final_estimator__row_ids=ids)
+    for model in [*stack.named_estimators_["rec"].estimators, stack.final_estimator_]:
+        assert model.row_ids_ == ids
+
+
+def test_per_estimator_sample_weight_list_is_sliced_as_an_array(data):
+    X, y = data
+    weights = [1.0, 2.0, 3.0] * (len(y) // 3)
+    stack = StackingRegressor([("rec", ParamRecorder()), ("lin", LinearRegression())],
+                              cv=3, refit=False)
+    stack.fit(X, y, lin__sample_weight=weights)  # LinearRegression checks its length
+    with pytest.raises(ValueError, match=r"lin__sample_weight must have shape \(90,\)"):
+        stack.fit(X, y, lin__sample_weight=weights[:-1])
+
+
+# LightGBM's wrapper records the given names as feature_names_in_, so predicting numpy warns
+@pytest.mark.filterwarnings("ignore:X does not have valid feature names:UserWarning")
+def test_lightgbm_feature_names_as_many_as_rows_reach_every_fold():
+    """A wide table: as many columns as rows, so feature_name has one entry per row."""
+    X, y = make_regression(n_samples=40, n_features=40, random_state=1)
+    names = [f"gene_{i}" for i in range(40)]
+    stack = StackingRegressor(
+        [("lgbm", LGBMRegressor(n_estimators=3, min_child_samples=2, verbose=-1))], cv=3,
+    ).fit(X, y, lgbm__feature_name=names)
+    assert stack.named_estimators_["lgbm"].booster_.feature_name() == names

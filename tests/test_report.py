@@ -4,9 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, RegressorMixin, clone
-from sklearn.datasets import make_classification, make_regression
-from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.metrics import accuracy_score, r2_score, roc_auc_score
+from sklearn.datasets import (make_classification, make_multilabel_classification,
+                              make_regression)
+from sklearn.linear_model import LogisticRegression, Ridge, RidgeClassifier
+from sklearn.metrics import accuracy_score, f1_score, r2_score, roc_auc_score
 from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.svm import LinearSVC
@@ -124,6 +125,47 @@ def test_passthrough_stack_row_needs_x(binary):
                                passthrough=True).fit(X, y)
     assert "pass X=" in report.leaderboard(stack).loc["stack", "note"]
     assert not np.isnan(report.leaderboard(stack, X=X).loc["stack", "score"])
+
+
+@pytest.fixture(scope="module")
+def multilabel():
+    X, Y = make_multilabel_classification(n_samples=150, n_features=6, n_classes=3,
+                                          random_state=0)
+    stack = StackingClassifier([("lr", LogisticRegression()), ("ridge", RidgeClassifier()),
+                                ("tree", DecisionTreeClassifier(max_depth=3, random_state=0))],
+                               cv=3).fit(X, Y)
+    assert stack.stack_method_ == ["predict_proba", "predict", "predict_proba"]
+    return Y, stack
+
+
+def test_multilabel_stack_is_scored_as_scikit_learn_scores_multilabel(multilabel):
+    Y, stack = multilabel
+    lr, ridge, _ = [stack.oof_[:, columns] for columns in stack.layout_.slices()]
+    board = report.leaderboard(stack)  # accuracy: subset accuracy, as stack.score
+    assert board.loc["lr", "score"] == pytest.approx(accuracy_score(Y, lr > 0.5))
+    assert board.loc["ridge", "score"] == pytest.approx(accuracy_score(Y, ridge.astype(int)))
+    f1 = report.leaderboard(stack, "f1_macro")
+    assert f1.loc["ridge", "score"] == pytest.approx(f1_score(Y, ridge.astype(int),
+                                                              average="macro"))
+    auc = report.leaderboard(stack, "roc_auc")  # the mean of the per-label AUCs
+    assert auc.loc["lr", "score"] == pytest.approx(
+        np.mean([roc_auc_score(Y[:, k], lr[:, k]) for k in range(3)]))
+    assert np.isnan(auc.loc["ridge", "score"])  # labels only: no AUC
+    assert auc.loc["ridge", "note"] == "not scored: the scorer needs an output other than " \
+                                       "its predict output"
+    meta_cv = np.empty(Y.shape)
+    for rows in stack.oof_folds_:
+        train = np.setdiff1d(np.arange(len(Y)), rows)
+        final = clone(stack.final_estimator_).fit(stack.oof_[train], Y[train])
+        meta_cv[rows] = np.column_stack([p[:, 1] for p in final.predict_proba(stack.oof_[rows])])
+    assert auc.loc["stack", "score"] == pytest.approx(roc_auc_score(Y, meta_cv))
+
+
+def test_multilabel_stack_with_a_binary_only_scorer_says_so(multilabel):
+    _, stack = multilabel
+    with pytest.raises(ValueError, match="scoring='f1' cannot score this multilabel stack "
+                                         r"\(Target is multilabel-indicator"):
+        report.leaderboard(stack, "f1")
 
 
 def test_oof_correlation_is_the_correlation_of_the_oof_columns(fitted):

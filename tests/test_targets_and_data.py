@@ -15,6 +15,7 @@ from sklearn.datasets import (
     make_regression,
 )
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.ensemble import StackingClassifier as SkStackingClassifier
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
 from sklearn.multioutput import MultiOutputClassifier, MultiOutputRegressor
@@ -505,6 +506,30 @@ def test_passthrough_dataframe_keeps_columns_after_meta_features(frame_xy):
         if meta == "oof":
             assert_allclose(out[["lr__1", "tree__1"]].to_numpy(), stack.oof_)
     assert stack.final_estimator_.n_features_in_ == 5
+
+
+def test_passthrough_dataframe_without_string_column_names(binary_xy):
+    """pd.DataFrame(ndarray) has integer column names: passed through as x0, x1, ...
+
+    scikit-learn stores no feature names for it and names the columns x0, x1, ... in
+    get_feature_names_out; the final estimator sees the same names, and the same
+    predictions as for the array.
+    """
+    X, y = binary_xy
+    frame = pd.DataFrame(X, index=np.arange(len(y))[::-1])
+    stack = StackingClassifier(CLF, cv=3, passthrough=True).fit(frame, y)
+    names = stack.get_feature_names_out().tolist()
+    reference = SkStackingClassifier(CLF, cv=3, passthrough=True).fit(frame, y)
+    assert names[2:] == reference.get_feature_names_out().tolist()[2:] == [
+        f"x{i}" for i in range(X.shape[1])]
+    out = stack.transform(frame)
+    assert out.columns.tolist() == names and out.index.equals(frame.index)
+    assert_allclose(out.to_numpy()[:, 2:], X)
+    assert stack.final_estimator_.feature_names_in_.tolist() == names
+    on_array = StackingClassifier(CLF, cv=3, passthrough=True).fit(X, y)
+    assert_allclose(stack.predict_proba(frame), on_array.predict_proba(X))
+    as_pandas = stack.set_output(transform="pandas")
+    assert as_pandas.fit_transform(frame, y).columns.tolist() == names
 
 
 # -- fit_transform is out-of-fold; transform is a pure function of X ---------------------
