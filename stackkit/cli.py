@@ -67,7 +67,8 @@ def _add_fit(fit):
     fit.add_argument("--memory", metavar="DIR", help="cache fold fits in this folder")
     fit.add_argument("--seed", type=int, default=0, help="seed of folds and models")
     fit.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
-                     help="where the preset boosters train (default: auto)")
+                     help="where the preset's XGBoost trains; its LightGBM stays on the "
+                          "CPU (default: auto)")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
     fit.set_defaults(run=_cli_commands.fit)
 
