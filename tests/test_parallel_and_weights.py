@@ -111,9 +111,8 @@ def test_threading_backend_gives_the_callers_thread_pools_back(clf_data):
     assert after == before
 
 
-def test_budget_never_exceeds_the_callers_limit(clf_data, monkeypatch):
-    """Inside ``threadpool_limits(1)`` a booster gets 1 thread, not every core."""
-    X, y = clf_data
+def record_xgboost_threads(monkeypatch):
+    """A list that each ``XGBClassifier.fit`` appends its ``n_jobs`` to."""
     seen = []
     original_fit = XGBClassifier.fit
 
@@ -122,6 +121,13 @@ def test_budget_never_exceeds_the_callers_limit(clf_data, monkeypatch):
         return original_fit(self, X, y, **kwargs)
 
     monkeypatch.setattr(XGBClassifier, "fit", recording_fit)
+    return seen
+
+
+def test_budget_never_exceeds_the_callers_limit(clf_data, monkeypatch):
+    """Inside ``threadpool_limits(1)`` a booster gets 1 thread, not every core."""
+    X, y = clf_data
+    seen = record_xgboost_threads(monkeypatch)
     stack = StackingClassifier([("xgb", XGBClassifier(n_estimators=5))], cv=2, n_jobs=1)
     with threadpool_limits(limits=1):
         stack.fit(X, y)
@@ -130,14 +136,7 @@ def test_budget_never_exceeds_the_callers_limit(clf_data, monkeypatch):
 
 def test_booster_gets_thread_budget_and_user_setting_is_kept(clf_data, monkeypatch):
     X, y = clf_data
-    seen = []
-    original_fit = XGBClassifier.fit
-
-    def recording_fit(self, X, y, **kwargs):
-        seen.append(self.n_jobs)
-        return original_fit(self, X, y, **kwargs)
-
-    monkeypatch.setattr(XGBClassifier, "fit", recording_fit)
+    seen = record_xgboost_threads(monkeypatch)
     stack = StackingClassifier(
         [("auto", XGBClassifier(n_estimators=5)), ("fixed", XGBClassifier(n_estimators=5, n_jobs=3))],
         cv=2, n_jobs=2,
