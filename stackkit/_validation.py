@@ -205,7 +205,10 @@ def check_early_stopping(named_estimators, routed_params):
 
 def validate_sample_weight(sample_weight, n_rows):
     """Return ``sample_weight`` as a finite, non-negative float array of ``n_rows``."""
-    weights = np.asarray(sample_weight, dtype=np.float64)
+    try:
+        weights = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"sample_weight must hold numbers; {exc}") from exc
     if weights.ndim == 0:
         weights = np.full(n_rows, float(weights))
     if weights.shape != (n_rows,):

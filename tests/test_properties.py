@@ -1,0 +1,36 @@
+"""Generated inputs to fit, predict and transform (issue 12, part 4).
+
+For now, the inputs the generators found, each fixed in its own commit.
+"""
+
+import re
+from unittest import mock
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.dummy import DummyClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.tree import DecisionTreeClassifier
+
+from stackkit import StackingClassifier, _tasks
+
+
+# -- inputs the generators found -----------------------------------------------------------
+
+FOUND = [  # each fixed in its own commit; the row failed before the fix
+    pytest.param(dict(sample_weight=np.array(["heavy", "light"] * 6, dtype=object)),
+                 "sample_weight must hold numbers", id="sample_weight-text"),
+]
+
+
+@pytest.mark.parametrize("change, match", FOUND)
+def test_inputs_found_by_the_generators_get_a_clear_error_before_fold_work(change, match):
+    args = dict(X=np.random.default_rng(0).normal(size=(12, 3)), y=np.array([0, 1] * 6))
+    args.update({k: v for k, v in change.items() if k in ("X", "y", "sample_weight")})
+    params = dict(estimators=[("dummy", DummyClassifier())], cv=2)
+    params.update({k: v for k, v in change.items() if k not in args})
+    with mock.patch.object(_tasks, "_fit_and_predict") as folds, \
+            pytest.raises((ValueError, TypeError), match=re.escape(match)):
+        StackingClassifier(**params).fit(**args)
+    assert not folds.called
