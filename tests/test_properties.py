@@ -21,6 +21,16 @@ from stackkit import StackingClassifier, _tasks
 FOUND = [  # each fixed in its own commit; the row failed before the fix
     pytest.param(dict(sample_weight=np.array(["heavy", "light"] * 6, dtype=object)),
                  "sample_weight must hold numbers", id="sample_weight-text"),
+    pytest.param(dict(y=np.array(["one", 1] * 6, dtype=object)),
+                 "y mixes labels of types int and str", id="y-mixed-text-first"),
+    pytest.param(dict(y=np.array([1, "one"] * 6, dtype=object)),
+                 "y mixes labels of types int and str", id="y-mixed-int-first"),
+    pytest.param(dict(y=np.array([None] + ["no", "yes"] * 5 + ["no"], dtype=object)),
+                 "y has 1 missing labels", id="y-None-label"),
+    pytest.param(dict(y=pd.Series([pd.NA] + ["no", "yes"] * 5 + ["no"], dtype="string")),
+                 "y has 1 missing labels", id="y-pd.NA-label"),
+    pytest.param(dict(y=np.array([1, 2] * 6, dtype=object)),
+                 "y holds int labels in an object array", id="y-object-ints"),
 ]
 
 
