@@ -36,6 +36,7 @@ def validate_estimators(estimators, reserved_names):
         name, est = pair
         _check_name(name, i, seen, reserved_names)
         seen.add(name)
+        _check_not_a_class(est, f"estimator {name!r}")
         if not (isinstance(est, str) and est == "drop") and not hasattr(est, "fit"):
             raise TypeError(
                 f"estimator {name!r} must be a scikit-learn estimator (with a fit method) "
@@ -45,6 +46,12 @@ def validate_estimators(estimators, reserved_names):
     if not kept:
         raise ValueError("all estimators are 'drop'; at least one must be an estimator")
     return kept
+
+
+def _check_not_a_class(est, what):
+    if isinstance(est, type):
+        raise TypeError(f"{what} is the class {est.__name__}, not an estimator; pass an "
+                        f"instance such as {est.__name__}()")
 
 
 def _is_drop(est):
@@ -66,6 +73,7 @@ def _check_name(name, index, seen, reserved_names):
 
 def validate_final_estimator(final_estimator, is_classifier_stack):
     """Check that ``final_estimator`` can be fit and fits the stack's task."""
+    _check_not_a_class(final_estimator, "final_estimator")
     if not hasattr(final_estimator, "fit"):
         raise TypeError(
             "final_estimator must be a scikit-learn estimator (with a fit method); "

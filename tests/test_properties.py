@@ -31,6 +31,10 @@ FOUND = [  # each fixed in its own commit; the row failed before the fix
                  "y has 1 missing labels", id="y-pd.NA-label"),
     pytest.param(dict(y=np.array([1, 2] * 6, dtype=object)),
                  "y holds int labels in an object array", id="y-object-ints"),
+    pytest.param(dict(estimators=[("tree", DecisionTreeClassifier)]),
+                 "estimator 'tree' is the class DecisionTreeClassifier", id="estimator-class"),
+    pytest.param(dict(final_estimator=LogisticRegression),
+                 "final_estimator is the class LogisticRegression", id="final-estimator-class"),
 ]
 
 
