@@ -35,6 +35,10 @@ FOUND = [  # each fixed in its own commit; the row failed before the fix
                  "estimator 'tree' is the class DecisionTreeClassifier", id="estimator-class"),
     pytest.param(dict(final_estimator=LogisticRegression),
                  "final_estimator is the class LogisticRegression", id="final-estimator-class"),
+    pytest.param(dict(estimators=[("tree", DecisionTreeClassifier())], passthrough=True,
+                      X=np.where(np.eye(12, 3) > 0, np.nan, 1.0)),
+                 "estimator 'final_estimator' (LogisticRegression) does not accept missing",
+                 id="passthrough-nan-final-rejects-nan"),
 ]
 
 
