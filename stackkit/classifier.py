@@ -100,7 +100,7 @@ class StackingClassifier(ClassifierMixin, BaseStacking):
         encoder = LabelEncoder().fit(y)
         if len(encoder.classes_) < 2:
             raise ValueError(
-                f"y has only one class ({encoder.classes_[0]!r}); a classifier needs at "
+                f"y has only one class ({encoder.classes_.tolist()[0]!r}); a classifier needs at "
                 "least two classes"
             )
         return Target(encoder.transform(y), kind, encoder.classes_)

@@ -765,6 +765,8 @@ FOUND = [  # each fixed in its own commit; the row failed before the fix
                       X=np.where(np.eye(12, 3) > 0, np.nan, 1.0)),
                  "estimator 'final_estimator' (LogisticRegression) does not accept missing",
                  id="passthrough-nan-final-rejects-nan"),
+    pytest.param(dict(y=np.zeros(12, dtype=np.int64)), "y has only one class (0);",
+                 id="one-class-shown-plainly"),
 ]
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -201,3 +202,8 @@ def cli_new_data(frame, change, classify):
         new.loc[new.index[0], text[0]] = "never seen"
     return new, True
 
+
+def test_a_single_value_target_is_shown_as_a_plain_value():
+    """Found by the generator above: the message read "(np.int64(1))"."""
+    with pytest.raises(CommandError, match=r"has a single value \(1\): there is nothing"):
+        resolve_task(pd.Series(np.ones(5, dtype=np.int64)), "auto", "target")
