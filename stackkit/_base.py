@@ -217,12 +217,13 @@ class BaseStacking(
 
     def _validate_estimators(self, X, target, weights):
         named = checks.validate_estimators(self.estimators, set(self._get_param_names()))
-        checks.check_missing_values(X, named)
+        final = self._default_final_estimator() if self.final_estimator is None else self.final_estimator
+        checks.validate_final_estimator(final, self._is_clf())
+        readers = named + ([("final_estimator", final)] if self.passthrough else [])
+        checks.check_missing_values(X, readers)  # with passthrough, the final reads X too
         check_sources(named, X, target)
         if target.multi_output:
             named = [(name, self._for_multi_output(est)) for name, est in named]
-        final = self._default_final_estimator() if self.final_estimator is None else self.final_estimator
-        checks.validate_final_estimator(final, self._is_clf())
         if target.multi_output:
             checks.check_layout_learner_target(final, target.kind)
             final = self._for_multi_output(final)

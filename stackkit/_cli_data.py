@@ -100,7 +100,7 @@ def resolve_task(y, task, target):
         task = _inferred_task(y, numeric, n_values)
     if task != "regression" and n_values < 2:
         raise CommandError(f"--target: column {target!r} has a single value "
-                           f"({y.iloc[0]!r}): there is nothing to classify")
+                           f"({y.tolist()[0]!r}): there is nothing to classify")
     if task == "binary" and n_values != 2:
         raise CommandError(f"--task binary: column {target!r} has {n_values} classes; "
                            "use --task multiclass")

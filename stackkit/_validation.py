@@ -41,6 +41,7 @@ def validate_estimators(estimators, reserved_names):
         name, est = pair
         _check_name(name, i, seen, reserved_names)
         seen.add(name)
+        _check_not_a_class(est, f"estimator {name!r}")
         if not (isinstance(est, str) and est == "drop") and not hasattr(est, "fit"):
             raise TypeError(
                 f"estimator {name!r} must be a scikit-learn estimator (with a fit method) "
@@ -50,6 +51,12 @@ def validate_estimators(estimators, reserved_names):
     if not kept:
         raise ValueError("all estimators are 'drop'; at least one must be an estimator")
     return kept
+
+
+def _check_not_a_class(est, what):
+    if isinstance(est, type):
+        raise TypeError(f"{what} is the class {est.__name__}, not an estimator; pass an "
+                        f"instance such as {est.__name__}()")
 
 
 def _is_drop(est):
@@ -71,6 +78,7 @@ def _check_name(name, index, seen, reserved_names):
 
 def validate_final_estimator(final_estimator, is_classifier_stack):
     """Check that ``final_estimator`` can be fit, can predict and fits the stack's task."""
+    _check_not_a_class(final_estimator, "final_estimator")
     if not hasattr(final_estimator, "fit"):
         raise TypeError(
             "final_estimator must be a scikit-learn estimator (with a fit method); "
@@ -250,7 +258,10 @@ def validate_sample_weight(sample_weight, n_rows, name="sample_weight"):
     ``name`` is the parameter named in errors (``<estimator>__sample_weight`` for the
     weights of one estimator).
     """
-    weights = np.asarray(sample_weight, dtype=np.float64)
+    try:
+        weights = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must hold numbers; {exc}") from exc
     if weights.ndim == 0:
         weights = np.full(n_rows, float(weights))
     if weights.shape != (n_rows,):

@@ -1,10 +1,14 @@
 """StackingClassifier: labels, stack_method resolution and probabilities."""
 
+import numbers
+
 import numpy as np
+import pandas as pd
 from sklearn.base import ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.multioutput import MultiOutputClassifier
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import assert_all_finite
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_array, column_or_1d
@@ -77,9 +81,12 @@ class StackingClassifier(ClassifierMixin, BaseStacking):
         return MultiOutputClassifier(estimator)
 
     def _prepare_target(self, y):
-        y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+        y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False,
+                        input_name="y")
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        _check_object_labels(y)
+        assert_all_finite(y, input_name="y")
         check_classification_targets(y)
         kind = type_of_target(y, input_name="y")
         if kind == "multilabel-indicator":
@@ -93,7 +100,7 @@ class StackingClassifier(ClassifierMixin, BaseStacking):
         encoder = LabelEncoder().fit(y)
         if len(encoder.classes_) < 2:
             raise ValueError(
-                f"y has only one class ({encoder.classes_[0]!r}); a classifier needs at "
+                f"y has only one class ({encoder.classes_.tolist()[0]!r}); a classifier needs at "
                 "least two classes"
             )
         return Target(encoder.transform(y), kind, encoder.classes_)
@@ -155,3 +162,35 @@ class StackingClassifier(ClassifierMixin, BaseStacking):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
+
+
+def _check_object_labels(y):
+    """Say what makes labels of an object array unusable: missing or mixed labels.
+
+    scikit-learn's own message ("Unknown label type ... continuous values") suggests a
+    continuous target, labels of mixed types may even fail later with a bare
+    ``TypeError`` from sorting them, and pd.NA with one about its truth value.
+    """
+    if y.dtype != object:
+        return
+    missing = pd.isna(y)
+    if missing.any():
+        raise ValueError(f"y has {int(missing.sum())} missing labels (None or NaN); drop "
+                         "those rows or give them a label")
+    kinds = sorted({_label_kind(value) for value in y.ravel()})
+    if len(kinds) > 1:
+        raise ValueError(f"Unknown label type: y mixes labels of types {' and '.join(kinds)}; "
+                         "give every label the same type, e.g. y.astype(str)")
+    if kinds != ["str"]:  # scikit-learn takes an object array of strings only
+        raise ValueError(f"Unknown label type: y holds {kinds[0]} labels in an object "
+                         f"array; convert it, e.g. y.astype({kinds[0]})")
+
+
+def _label_kind(value):
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, numbers.Integral):
+        return "int"
+    if isinstance(value, numbers.Real):
+        return "float"
+    return "str" if isinstance(value, str) else type(value).__name__

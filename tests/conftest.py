@@ -1,0 +1,44 @@
+"""Shared test hooks: the Hypothesis profile and the outcome counts of generated inputs."""
+
+from collections import Counter
+
+import pytest
+
+try:
+    from hypothesis import HealthCheck, settings
+except ImportError:  # only the test_properties* modules need it (the dev extra has it)
+    settings = None
+else:
+    # Seeded and repeatable: the same inputs in every run, nothing stored between runs.
+    settings.register_profile(
+        "stackkit", derandomize=True, database=None, deadline=None, print_blob=False,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    settings.load_profile("stackkit")
+
+OUTCOMES = pytest.StashKey[Counter]()
+
+
+def pytest_configure(config):
+    config.stash[OUTCOMES] = Counter()
+
+
+@pytest.fixture(scope="session")
+def outcome_counts(request):
+    """A Counter of ``(test, outcome, detail)``, one count per generated input."""
+    return request.config.stash[OUTCOMES]
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """How each generated input ended, per test: the figures the issue asks for."""
+    counts = config.stash.get(OUTCOMES, None)
+    if not counts:
+        return
+    reporter = terminalreporter
+    reporter.section("generated inputs")
+    by_outcome = Counter()
+    for (_, outcome, _), n in counts.items():
+        by_outcome[outcome] += n
+    totals = ", ".join(f"{n} {outcome}" for outcome, n in sorted(by_outcome.items()))
+    reporter.write_line(f"{sum(counts.values())} generated inputs: {totals}")
+    for (test, outcome, detail), n in sorted(counts.items()):
+        reporter.write_line(f"{n:6d}  {test}: {outcome}{f' ({detail})' if detail else ''}")
