@@ -16,9 +16,9 @@ runs, and counts how each input ended, printed at the end of the run. The comman
 line and determinism have their own modules (``test_properties_cli.py``,
 ``test_properties_determinism.py``).
 
-Left out until their fixes are merged (another branch): passthrough with non-string
-column names, per-row list fit parameters, base models that output NaN, malformed cv
-lists, ``n_jobs`` as a string, estimators as a generator.
+Passthrough column names, list fit parameters and base models that output NaN have
+tables of their own (``test_errors.py``, ``test_fit_params.py``,
+``test_targets_and_data.py``).
 """
 
 import re
@@ -585,6 +585,16 @@ BAD_PARAMS = [
     ("memory", lambda k: [], ("memory",)),
     ("memory", lambda k: object(), ("memory",)),
     ("n_jobs", lambda k: 0, ("n_jobs",)),
+    ("n_jobs", lambda k: "2", ("n_jobs",)),
+    ("n_jobs", lambda k: 1.5, ("n_jobs",)),
+    ("n_jobs", lambda k: True, ("n_jobs",)),
+    ("estimators", lambda k: ((name, est) for name, est in [("tree", k.tree)]),
+     ("estimators",)),
+    ("final_estimator", lambda k: StandardScaler(), ("final_estimator",)),
+    ("cv", lambda k: [(np.arange(6), np.arange(6, 12), np.arange(3))], ("cv[0]",)),
+    ("cv", lambda k: [("train", "test")], ("cv[0]",)),
+    ("cv", lambda k: [(np.arange(6.0), np.arange(6, 12))], ("cv[0]",)),
+    ("cv", lambda k: [(np.arange(6), [[6, 7], [8]])], ("cv[0]",)),
 ]
 GOOD_PARAMS = [
     ("estimators", lambda k: ((("tree", k.tree),))),
