@@ -42,3 +42,18 @@ def pytest_terminal_summary(terminalreporter, config):
     reporter.write_line(f"{sum(counts.values())} generated inputs: {totals}")
     for (test, outcome, detail), n in sorted(counts.items()):
         reporter.write_line(f"{n:6d}  {test}: {outcome}{f' ({detail})' if detail else ''}")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _fresh_loky_workers():
+    """Each test module starts without the loky workers an earlier module left idle.
+
+    Idle workers that ran LightGBM tasks were measured using about two thirds of a core
+    each, which made a later sequential fit up to 8 times slower (a stackkit issue to
+    fix on its own, reported in the closing note of issue 12); here it only keeps test
+    modules independent.
+    """
+    yield
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True)
