@@ -123,10 +123,17 @@ def is_trusted(name, kind="type", extra=()):
 def requests(schema):
     """Every ``(loader, name)`` pair a skops ``schema.json`` asks for, in no order.
 
-    Walks all of the JSON, not only where skops looks, so no node can hide.
     Raises ValueError for a node whose loader or name is not a string.
     """
-    found, pending = set(), [schema]
+    return {_request(node) for node in typed_nodes(schema)}
+
+
+def typed_nodes(schema):
+    """Every node (a dict with a ``__loader__``) of a skops ``schema.json``.
+
+    Walks all of the JSON, not only where skops looks, so no node can hide.
+    """
+    pending = [schema]
     while pending:
         node = pending.pop()
         if isinstance(node, list):
@@ -134,8 +141,7 @@ def requests(schema):
         elif isinstance(node, dict):
             pending.extend(node.values())
             if "__loader__" in node:
-                found.add(_request(node))
-    return found
+                yield node
 
 
 def _request(node):

@@ -13,6 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
 from stackkit import StackingClassifier, io
+from stackkit._trust import typed_nodes
 from stackkit.exceptions import ModelFileError, UntrustedTypeError
 
 
@@ -270,16 +271,7 @@ METHODS = ["unlink", "write_text", "system", "fit", "predict", "predict_proba",
 
 def random_edit(schema, rng, victim):
     """Apply one random edit to ``schema``; return its kind (for counting)."""
-    nodes = []
-    pending = [schema]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, list):
-            pending.extend(node)
-        elif isinstance(node, dict):
-            pending.extend(node.values())
-            if "__loader__" in node:
-                nodes.append(node)
+    nodes = list(typed_nodes(schema))
     node = nodes[rng.integers(len(nodes))]
     values = [str(victim), str(victim.parent / "cache"), 0, -1, 2, 10**9, 1.5, None, True,
               "", "x", [], {}, *METHODS]
