@@ -21,11 +21,11 @@ from ._oof import Layout, assemble_oof, check_passthrough_names, input_feature_n
 from ._parallel import run_tasks
 from ._params import StackParamsMixin
 from ._predict import base_predictions
+from ._source import check_sources
 from ._split import SplitPlan
 from ._state import PlainState
 from ._tasks import drop_failed, frozen_by_fold, make_tasks, params_for_rows, task_log
 from .report import html as report_html
-from .transfer import check_sources
 
 
 def _final_has(method):

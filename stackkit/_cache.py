@@ -28,7 +28,7 @@ from pathlib import Path
 
 import joblib
 
-from ._compat import BOOSTER_LIBRARIES
+from ._boosters import BOOSTER_LIBRARIES
 from .exceptions import warn
 
 FORMAT = b"stackkit-task-cache-v2\n"

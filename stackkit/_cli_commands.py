@@ -13,11 +13,12 @@ from . import io, report
 from ._compat import skops_io
 from ._cli_config import read_config
 from ._cli_data import CommandError, read_table, resolve_task, split_groups, split_target
+from ._source import column_differences
 from .classifier import StackingClassifier
 from .exceptions import ModelFileError, UntrustedTypeError
 from .presets import default_estimators
 from .regressor import StackingRegressor
-from .schema import TableSchema, column_differences
+from .schema import TableSchema
 
 PLOTS = {"leaderboard": report.plot_leaderboard, "correlation": report.plot_correlation,
          "weights": report.plot_weights}

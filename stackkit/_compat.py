@@ -1,20 +1,8 @@
-"""Optional dependencies and library detection, without importing the libraries.
+"""Optional dependencies, imported lazily when a feature needs them, and device arrays.
 
-Optional packages (tqdm, dask, matplotlib, skops) are imported here, lazily, when a feature
-needs them.
-
-XGBoost, LightGBM and CatBoost are recognised by the module their classes live in
-(as XGBoost's own ``lazy_isinstance``), so detection never imports a library the
-user's code did not import already.
+Optional packages (tqdm, dask, matplotlib, skops) are imported here. The boosting
+libraries are known in :mod:`stackkit._boosters`, one module each.
 """
-
-BOOSTER_LIBRARIES = ("xgboost", "lightgbm", "catboost")
-
-
-def booster_library(estimator):
-    """Return the gradient-boosting library of ``estimator`` (e.g. ``"xgboost"``) or None."""
-    root = type(estimator).__module__.split(".", 1)[0]
-    return root if root in BOOSTER_LIBRARIES else None
 
 
 def to_host(array):

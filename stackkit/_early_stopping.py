@@ -15,24 +15,24 @@ mean number of rounds the fold models kept (so never more than the user asked fo
 with early stopping off. Scaling that mean up to the larger number of rows was
 measured and made holdout scores worse (``benchmarks/bench_refit_rounds.py``).
 
-A :class:`~stackkit.transfer.WarmStart` booster stops early as its inner booster asks;
-its rounds are those it added to the source model's (the refit adds their mean too).
+A warm-started booster (:class:`~stackkit._boosters.warm_start.WarmStartedBooster`, such
+as :class:`~stackkit.transfer.WarmStart`) stops early as its template booster asks; its
+rounds are those it added to the source model's (the refit adds their mean too). What
+each library calls its early stopping, and how it is fit with an evaluation set, is in
+its module of :mod:`stackkit._boosters`.
 """
 
-import inspect
 from dataclasses import dataclass, replace
 
 import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 
-from ._compat import booster_library
-from .transfer import WarmStart
+from ._boosters import for_estimator
+from ._boosters.warm_start import WarmStartedBooster
 
 VALIDATION_FRACTION = 0.1  # share of a fold's training rows held out for early stopping
 SEED = 0  # seed of the inner validation split
-LIGHTGBM_ALIASES = ("early_stopping_round", "early_stopping_rounds", "early_stopping",
-                    "n_iter_no_change")
 
 
 @dataclass(frozen=True)
@@ -42,111 +42,49 @@ class Stopped:
     rounds: int
 
 
-class _XGBoost:
-    rounds_param = "n_estimators"
-    needs_eval_set = True
+@dataclass(frozen=True)
+class _Stopper:
+    """The early stopping of one model: its library's, read through a warm start if any.
 
-    @staticmethod
-    def requested(params):
-        return params.get("early_stopping_rounds") is not None or any(
-            _is_xgboost_stopper(cb) for cb in params.get("callbacks") or ())
+    ``template_param`` is a warm-started booster's template parameter, else None.
+    """
 
-    @staticmethod
-    def fit(model, fit_data, eval_data, eval_weight, fit_params):
-        extra = {"verbose": False, **fit_params}
-        if eval_weight is not None:
-            extra["sample_weight_eval_set"] = [eval_weight]
-        model.fit(*fit_data, eval_set=[eval_data], **extra)
-        return _new_rounds(model, _booster(model).best_iteration + 1)
+    library: type
+    template_param: str | None = None
 
-    @staticmethod
-    def without_stopping(params):
-        kept = [cb for cb in params.get("callbacks") or () if not _is_xgboost_stopper(cb)]
-        return {"early_stopping_rounds": None, "callbacks": kept or None}
+    @property
+    def rounds_param(self):
+        prefix = f"{self.template_param}__" if self.template_param else ""
+        return prefix + self.library.rounds_param
 
+    @property
+    def needs_eval_set(self):
+        return self.library.needs_eval_set
 
-class _LightGBM:
-    rounds_param = "n_estimators"
-    needs_eval_set = True
+    def fit(self, model, fit_data, eval_data, eval_weight, fit_params):
+        """Fit ``model`` early-stopped on ``eval_data``; return the new rounds it kept."""
+        template = model.booster_template() if self.template_param else model
+        self.library.fit_with_eval_set(model, template, fit_data, eval_data, eval_weight,
+                                       fit_params)
+        return self._kept(model)
 
-    @staticmethod
-    def requested(params, fit_params=None):
-        return any(_positive(params.get(alias)) for alias in LIGHTGBM_ALIASES) or any(
-            _is_lightgbm_stopper(cb) for cb in (fit_params or {}).get("callbacks") or ())
-
-    @staticmethod
-    def fit(model, fit_data, eval_data, eval_weight, fit_params):
-        extra = dict(fit_params)
-        if eval_weight is not None:
-            extra["eval_sample_weight"] = [eval_weight]
-        template = model.estimator if isinstance(model, WarmStart) else model
-        if "eval_X" in inspect.signature(template.fit).parameters:  # LightGBM >= 4.7
-            extra.update(eval_X=(eval_data[0],), eval_y=(eval_data[1],))
-        else:
-            extra["eval_set"] = [eval_data]
-        model.fit(*fit_data, **extra)
-        return _new_rounds(model, _booster(model).best_iteration_)
-
-    @staticmethod
-    def without_stopping(params):
-        return {alias: 0 for alias in LIGHTGBM_ALIASES if _positive(params.get(alias))}
-
-
-class _HistGradientBoosting:
-    rounds_param = "max_iter"
-    needs_eval_set = False  # it holds out its own validation rows
-
-    @staticmethod
-    def requested(params):
-        return params.get("early_stopping") is True
-
-    @staticmethod
-    def stopped(model):
+    def stopped(self, model):
         """How the fitted model ended: the rounds it kept."""
-        return Stopped(model.n_iter_)
-
-    @staticmethod
-    def without_stopping(params):
-        return {"early_stopping": False}
-
-
-class _WarmStarted:
-    """A :class:`WarmStart`'s adapter: its booster's, with parameters under ``estimator__``."""
-
-    rounds_param = "estimator__n_estimators"
-    needs_eval_set = True
-
-    def __init__(self, inner):
-        self.fit = inner.fit  # which reads the rounds off the fitted inner booster
-        self._inner = inner
+        return Stopped(self._kept(model))
 
     def without_stopping(self, params):
-        inner = self._inner.without_stopping(params["estimator"].get_params(deep=False))
-        return {f"estimator__{key}": value for key, value in inner.items()}
+        """The settings that turn early stopping off, for a model with ``params``."""
+        if not self.template_param:
+            return self.library.without_stopping(params)
+        inner = params[self.template_param].get_params(deep=False)
+        return {f"{self.template_param}__{key}": value
+                for key, value in self.library.without_stopping(inner).items()}
 
-
-def _booster(model):
-    """The fitted booster: ``model`` itself, or a warm-started one's ``estimator_``."""
-    return model.estimator_ if isinstance(model, WarmStart) else model
-
-
-def _new_rounds(model, kept):
-    """Rounds ``model`` kept, not counting those of a warm start's source."""
-    return kept - model.n_source_rounds_ if isinstance(model, WarmStart) else kept
-
-
-def _positive(value):
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value > 0
-
-
-def _is_xgboost_stopper(callback):
-    from xgboost.callback import EarlyStopping  # xgboost is loaded: it made the estimator
-
-    return isinstance(callback, EarlyStopping)
-
-
-def _is_lightgbm_stopper(callback):
-    return hasattr(callback, "stopping_rounds")  # what lightgbm.early_stopping() returns
+    def _kept(self, model):
+        """Rounds ``model`` kept, not counting those of a warm start's source."""
+        if not self.template_param:
+            return self.library.kept_rounds(model)
+        return self.library.kept_rounds(model.fitted_booster()) - model.source_rounds()
 
 
 def inner_split(rows, y_rows, target_kind):
@@ -199,25 +137,26 @@ def _class_split(y_rows):
 
 
 def stopper(estimator, fit_params=None):
-    """The early-stopping adapter of ``estimator`` if it asks for early stopping, else None."""
-    if isinstance(estimator, WarmStart):
-        inner = stopper(estimator.estimator, fit_params)
-        return None if inner is None or not inner.needs_eval_set else _WarmStarted(inner)
-    params = estimator.get_params(deep=False)
-    library = booster_library(estimator)
-    if library == "xgboost":
-        return _XGBoost if _XGBoost.requested(params) else None
-    if library == "lightgbm":
-        return _LightGBM if _LightGBM.requested(params, fit_params) else None
-    if type(estimator).__name__.startswith("HistGradientBoosting"):
-        return _HistGradientBoosting if _HistGradientBoosting.requested(params) else None
-    return None
+    """The early-stopping adapter of ``estimator`` if it asks for early stopping, else None.
+
+    A warm-started booster (:class:`~stackkit._boosters.warm_start.WarmStartedBooster`)
+    stops early as its template asks, when stackkit gives it the evaluation set.
+    """
+    if isinstance(estimator, WarmStartedBooster):
+        inner = stopper(estimator.booster_template(), fit_params)
+        if inner is None or not inner.needs_eval_set:
+            return None
+        return _Stopper(inner.library, estimator.template_param)
+    library = for_estimator(estimator)
+    if library is None or not library.requested(estimator.get_params(deep=False), fit_params):
+        return None
+    return _Stopper(library)
 
 
 def how_to_turn_off(booster, fit_params):
     """The settings that turn off ``booster``'s early stopping, as text for an error."""
-    if isinstance(booster, WarmStart):
-        booster = booster.estimator
+    if isinstance(booster, WarmStartedBooster):
+        booster = booster.booster_template()
     params = booster.get_params(deep=False)
     adapter = stopper(booster, fit_params)
     off = {key: value for key, value in adapter.without_stopping(params).items()
@@ -254,7 +193,7 @@ def _refit_for_rounds(task, stops):
     params = task.estimator.get_params(deep=False)
     estimator = clone(task.estimator).set_params(
         **adapter.without_stopping(params), **{adapter.rounds_param: rounds})
-    fit_params = _without_stopping_callbacks(task.fit_params)
+    fit_params = adapter.library.without_stopping_callbacks(task.fit_params)
     return replace(task, estimator=estimator, fit_params=fit_params)
 
 
@@ -267,13 +206,6 @@ def refit_rounds(stops):
     ``benchmarks/bench_refit_rounds.py``, figures in the README.
     """
     return max(1, round(float(np.mean([stop.rounds for stop in stops]))))
-
-
-def _without_stopping_callbacks(fit_params):
-    if not fit_params.get("callbacks"):
-        return fit_params
-    kept = [cb for cb in fit_params["callbacks"] if not _is_lightgbm_stopper(cb)]
-    return {**fit_params, "callbacks": kept}
 
 
 def best_iterations(results):

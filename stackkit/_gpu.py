@@ -3,7 +3,9 @@
 An estimator asks for a GPU through its library's own parameter, on itself or on a
 nested estimator (a pipeline step): ``device="cuda"`` or ``"gpu"`` (XGBoost, and
 estimators that follow its convention), ``device_type="gpu"`` or ``"cuda"``
-(LightGBM), ``task_type="GPU"`` (CatBoost). Such tasks run in one lane per visible
+(LightGBM), ``task_type="GPU"`` (CatBoost); each library's module in
+:mod:`stackkit._boosters` says how it asks and how a model is placed on a device and
+taken off it again. Such tasks run in one lane per visible
 device: a thread of the process that calls ``fit``, running the device's tasks one after
 another, beside the CPU tasks (which go through joblib, whatever ``n_jobs``).
 """
@@ -16,11 +18,13 @@ from pathlib import Path
 
 from sklearn import config_context, get_config
 
-from ._compat import booster_library
+from ._boosters import LIBRARIES, Library, for_estimator
 from .exceptions import warn
 
-# parameter name -> values that ask for a GPU (compared in lower case, before any ":N")
-GPU_VALUES = {"device": ("cuda", "gpu"), "device_type": ("cuda", "gpu"), "task_type": ("gpu",)}
+# parameter name -> values that ask for a GPU (compared in lower case, before any ":N"),
+# whatever the estimator's library: others follow these conventions too
+GPU_VALUES = {name: values for library in (Library, *LIBRARIES)
+              for name, values in library.gpu_values.items()}
 NVIDIA_PROC = Path("/proc/driver/nvidia/gpus")
 
 
@@ -95,30 +99,21 @@ def place_on_device(model, device):
         owner_key, _, name = key.rpartition("__")
         if not (isinstance(value, str) and value.lower() in GPU_VALUES.get(name, ())):
             continue  # no GPU request, or one that already names its device
-        library = booster_library(params[owner_key] if owner_key else model)
         prefix = f"{owner_key}__" if owner_key else ""
-        if library == "lightgbm" and f"{prefix}gpu_device_id" not in params:
-            changes[f"{prefix}gpu_device_id"] = device
-        elif library == "catboost" and f"{prefix}devices" not in params:
-            changes[f"{prefix}devices"] = str(device)
-        elif name == "device" and library not in ("lightgbm", "catboost"):
-            changes[key] = f"{value}:{device}"
+        library = _library(params[owner_key] if owner_key else model)
+        changes.update(library.device_changes(params, prefix, name, value, device))
     model.set_params(**changes)
     return {key: params.get(key, _ADDED) for key in changes}
 
 
 _ADDED = object()  # a parameter place_on_device added (the user never set it)
-# Where LightGBM and CatBoost keep keyword parameters beyond their signature: the
-# only way to take one back off a (fitted) model, as neither offers a public one.
-_EXTRA_PARAMS = {"lightgbm": "_other_params", "catboost": "_init_params"}
 
 
 def restore_devices(model, placed):
     """Undo :func:`place_on_device` on the fitted ``model``: the user's GPU parameters.
 
-    ``device="cuda:1"`` goes back to ``"cuda"`` (XGBoost's ``set_params`` also tells
-    the fitted booster, so a saved model does not ask for device 1 where it is loaded);
-    an added ``gpu_device_id`` or ``devices`` is removed.
+    ``device="cuda:1"`` goes back to ``"cuda"``; an added ``gpu_device_id`` or
+    ``devices`` is removed.
     """
     if not placed:
         return
@@ -127,8 +122,12 @@ def restore_devices(model, placed):
     for key in [key for key, value in placed.items() if value is _ADDED]:
         owner_key, _, name = key.rpartition("__")
         owner = params[owner_key] if owner_key else model
-        getattr(owner, _EXTRA_PARAMS[booster_library(owner)]).pop(name, None)
-        vars(owner).pop(name, None)  # LightGBM also sets it as an attribute
+        _library(owner).remove_param(owner, name)
+
+
+def _library(estimator):
+    """``estimator``'s library, or the conventions of one stackkit does not know."""
+    return for_estimator(estimator) or Library
 
 
 class GpuLanes:

@@ -1,22 +1,22 @@
-"""What a source model (trained on another dataset) is: its library, booster, columns.
+"""What a source model (trained on another dataset) is, and the stack's checks of it.
 
-Read by :mod:`stackkit.transfer` and by the stack's checks; nothing here fits a model.
+A source is frozen (never refit) or continued by a warm-started booster
+(:class:`~stackkit._boosters.warm_start.WarmStartedBooster`); what each library calls
+its booster, rounds and best iteration is in its module of :mod:`stackkit._boosters`.
+Read by :mod:`stackkit.transfer` and by the stack's checks
+(:func:`check_sources`); nothing here fits a model.
 """
-
-import json
 
 import numpy as np
 
 from sklearn.base import BaseEstimator
 from sklearn.frozen import FrozenEstimator
 from sklearn.exceptions import NotFittedError
+from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
-from ._compat import booster_library
-from .schema import column_differences
-
-# How each library's fit takes the model to continue from.
-INIT_PARAMS = {"xgboost": "xgb_model", "lightgbm": "init_model"}
+from ._boosters import for_estimator
+from ._boosters.warm_start import WarmStartedBooster
 
 
 def is_frozen(estimator):
@@ -48,7 +48,7 @@ def frozen_output(model, method, X):
 
 def is_template_booster(obj):
     """Whether ``obj`` is an unfitted XGBoost/LightGBM estimator (not a fitted source)."""
-    if booster_library(obj) not in INIT_PARAMS or not hasattr(obj, "get_params"):
+    if not _can_warm_start(for_estimator(obj)) or not hasattr(obj, "get_params"):
         return False
     try:
         check_is_fitted(obj)
@@ -57,10 +57,17 @@ def is_template_booster(obj):
     return False
 
 
+def _can_warm_start(library):
+    return library is not None and library.init_param is not None
+
+
 def library_of(model, what):
-    """``"xgboost"`` or ``"lightgbm"``: the library of ``model`` (the WarmStart ``what``)."""
-    library = booster_library(model)
-    if library not in INIT_PARAMS:
+    """The :class:`~stackkit._boosters.Library` of ``model`` (the WarmStart ``what``).
+
+    Raises unless it is a library a booster can be warm-started in (XGBoost, LightGBM).
+    """
+    library = for_estimator(model)
+    if not _can_warm_start(library):
         raise TypeError(
             f"WarmStart {what} must be an XGBoost or LightGBM model; got "
             f"{type(model).__name__}"
@@ -83,46 +90,30 @@ def source_booster(source, library):
             "its content, not its name, identifies it in the cache"
         )
     found = library_of(model, "source")
-    if found != library:
-        raise TypeError(f"WarmStart source is a {found} model but estimator is {library}; "
-                        "a booster continues only from a model of its own library")
+    if found is not library:
+        raise TypeError(f"WarmStart source is a {found.name} model but estimator is "
+                        f"{library.name}; a booster continues only from a model of its "
+                        "own library")
     booster = model
     if hasattr(model, "get_params"):  # a scikit-learn wrapper, not a raw Booster
         check_is_fitted(model, msg=f"WarmStart source {type(model).__name__} is not fitted")
-        booster = model.get_booster() if library == "xgboost" else model.booster_
-    best = _best_iteration(model)
-    if not best or best >= rounds(booster):
+        booster = library.raw_booster(model)
+    best = library.best_iteration(model)
+    if not best or best >= library.rounds(booster):
         return booster
-    if library == "xgboost":
-        return booster[:best]
-    return type(booster)(model_str=booster.model_to_string(num_iteration=best))
-
-
-def _best_iteration(model):
-    """Rounds an early-stopped model predicts with (None or 0 when it did not stop)."""
-    if booster_library(model) == "xgboost":
-        try:
-            return model.best_iteration + 1
-        except AttributeError:
-            return None
-    return getattr(model, "best_iteration_", None) or getattr(model, "best_iteration", None)
+    return library.cut(booster, best)
 
 
 def rounds(booster):
     """Boosting rounds a raw XGBoost or LightGBM booster holds."""
-    if booster_library(booster) == "xgboost":
-        return booster.num_boosted_rounds()
-    return booster.current_iteration()
+    return for_estimator(booster).rounds(booster)
 
 
 def source_features(model):
     """``(column names or None, number of columns)`` a fitted model was trained on."""
-    if booster_library(model) and not hasattr(model, "get_params"):  # a raw Booster
-        if booster_library(model) == "xgboost":
-            return model.feature_names, model.num_features()
-        names = model.feature_name()
-        generic = names == [f"Column_{i}" for i in range(len(names))]
-        return (None if generic else names), model.num_feature()
+    library = for_estimator(model)
+    if library is not None and not hasattr(model, "get_params"):  # a raw Booster
+        return library.booster_features(model)
     names = getattr(model, "feature_names_in_", None)  # LightGBM raises if it saw none
     return (None if names is None else list(names)), getattr(model, "n_features_in_", None)
 
@@ -154,16 +145,72 @@ def source_classes(model):
     labels = getattr(model, "classes_", None)
     if labels is not None:
         return labels, len(labels)
-    library = booster_library(model)
-    if library == "lightgbm" and not hasattr(model, "get_params"):
-        per_round = model.num_model_per_iteration()
-        return None, (per_round if per_round > 1 else None)
-    if library == "xgboost" and not hasattr(model, "get_params"):
-        n_classes = _xgboost_num_class(model)
-        return None, (n_classes if n_classes > 1 else None)
+    library = for_estimator(model)
+    if library is not None and not hasattr(model, "get_params"):
+        return None, library.booster_classes(model)
     return None, None
 
 
-def _xgboost_num_class(booster):
-    config = json.loads(booster.save_config())
-    return int(config["learner"]["learner_model_param"].get("num_class", 0))
+def column_differences(expected, given):
+    """``(missing, extra)``: names in ``expected`` not in ``given``, and the reverse."""
+    expected, given = [str(c) for c in expected], [str(c) for c in given]
+    return ([name for name in expected if name not in set(given)],
+            [name for name in given if name not in set(expected)])
+
+
+# -- the stack's checks of its sources -------------------------------------------------
+
+
+def check_sources(named_estimators, X, target):
+    """Check every frozen or warm-started base estimator's source against the target data.
+
+    Raises, naming the estimator, when a frozen model is not fitted or cannot serve a
+    multi-output target, when a source was trained on other columns than ``X``'s, or
+    when a classifier source knows other classes than the target's labels.
+    """
+    for name, est in named_estimators:
+        if is_frozen(est):
+            _check_frozen(name, est, target)
+            source = source_model(est)
+        elif isinstance(est, WarmStartedBooster):
+            source = source_model(est.booster_source())
+            template = library_of(est.booster_template(), "estimator")
+            source_booster(est.booster_source(), template)
+        else:
+            continue
+        problem = column_mismatch(source, X)
+        if problem:
+            raise ValueError(f"estimator {name!r}: its source model does not fit X: {problem}")
+        _check_classes(name, source, target)
+
+
+def _check_frozen(name, est, target):
+    try:
+        check_is_fitted(est)
+    except NotFittedError as exc:
+        raise NotFittedError(f"estimator {name!r} is frozen but its model is not fitted; fit "
+                             "it on the source data before freezing it") from exc
+    if target.multi_output and not get_tags(est).target_tags.multi_output:
+        raise ValueError(f"estimator {name!r} is frozen and predicts a single output; the "
+                         f"target is {target.kind}, and a frozen model cannot be refit per "
+                         "output")
+
+
+def _check_classes(name, source, target):
+    """A classifier source must know exactly the target's labels (or as many classes)."""
+    if target.kind not in ("binary", "multiclass"):
+        return
+    labels, n_classes = source_classes(source)
+    expected = np.asarray(target.classes)
+    if labels is not None:
+        same = len(labels) == len(expected) and np.array_equal(np.asarray(labels), expected)
+        if not same:
+            raise ValueError(
+                f"estimator {name!r}: its source model was trained on the classes "
+                f"{np.asarray(labels).tolist()}, the target's are {expected.tolist()}; a "
+                "source model for another label set cannot serve this stack (encode the "
+                "target as the source's labels were, or leave this source out)")
+    elif n_classes is not None and n_classes != len(expected):
+        raise ValueError(
+            f"estimator {name!r}: its source model predicts {n_classes} classes, the "
+            f"target has {len(expected)} ({expected.tolist()})")

@@ -16,16 +16,12 @@ from sklearn.base import clone
 from sklearn.utils import _safe_indexing
 from threadpoolctl import threadpool_limits
 
-from ._compat import booster_library
+from ._boosters import restore_threads, set_thread_budget
 from ._early_stopping import Stopped, inner_split, stopper
 from ._gpu import place_on_device, restore_devices
 from ._oof import to_columns
 from ._source import frozen_output, is_frozen
 from .exceptions import FoldFitError, warn
-
-# Parameter names through which boosters take a thread count; left at None they use
-# every core, which oversubscribes the machine when several tasks run at once.
-THREAD_PARAMS = ("n_jobs", "nthread", "num_threads", "thread_count")
 
 
 @dataclass(frozen=True)
@@ -152,7 +148,7 @@ def _fit_and_predict(task, X, y, target_kind, n_threads, device):
         return task.estimator, predictions, 0.0, time.perf_counter() - start, None
     model = clone(task.estimator)
     placed = {} if device is None else place_on_device(model, device)
-    user_threads = _set_thread_budget(model, n_threads)
+    user_threads = set_thread_budget(model, n_threads)
     start = time.perf_counter()
     stopped = _fit(model, task, X, y, target_kind)
     fit_time = time.perf_counter() - start
@@ -163,7 +159,7 @@ def _fit_and_predict(task, X, y, target_kind, n_threads, device):
         predictions = to_columns(raw, task.method, target_kind)
         predict_time = time.perf_counter() - start
     restore_devices(model, placed)
-    _restore_threads(model, user_threads)  # after predicting: LightGBM ignores threadpoolctl
+    restore_threads(model, user_threads)  # after predicting: LightGBM ignores threadpoolctl
     return model if task.keep_model else None, predictions, fit_time, predict_time, stopped
 
 
@@ -187,43 +183,6 @@ def _fit(model, task, X, y, target_kind):
         params_for_rows(task.fit_params, task.row_params, fit_rows),
     )
     return Stopped(int(rounds))
-
-
-def _set_thread_budget(model, n_threads):
-    """Give every booster in ``model`` (itself or a pipeline step) ``n_threads`` threads.
-
-    Only thread parameters left at ``None`` are set; an explicit user setting is kept.
-    Returns the changed parameters with their original values, to restore after fit.
-    """
-    params = model.get_params(deep=True)
-    unset = {
-        key: None for key, value in params.items()
-        if key.rpartition("__")[2] in THREAD_PARAMS and value is None
-        and booster_library(_owner(model, params, key))
-    }
-    model.set_params(**{key: n_threads for key in unset})
-    return unset
-
-
-def _owner(model, params, key):
-    """The estimator (``model`` or a nested one) that parameter ``key`` belongs to."""
-    prefix = key.rpartition("__")[0]
-    return params.get(prefix) if prefix else model
-
-
-def _restore_threads(model, user_threads):
-    """Give the fitted model back the user's thread settings (``None``: every core).
-
-    XGBoost ignores ``set_params(n_jobs=None)`` on a fitted model, so its booster is
-    told directly (``nthread=0`` is XGBoost's own "every core").
-    """
-    model.set_params(**user_threads)
-    params = model.get_params(deep=True)
-    for key in user_threads:
-        owner = _owner(model, params, key)
-        fitted = hasattr(owner, "n_features_in_")  # a template inside a wrapper is not
-        if booster_library(owner) == "xgboost" and fitted:
-            owner.get_booster().set_param({"nthread": 0})
 
 
 def drop_failed(named_estimators, methods, results):

@@ -11,6 +11,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils.validation import has_fit_parameter
 
+from ._boosters.warm_start import template_param
 from ._early_stopping import how_to_turn_off, stopper
 from ._param_checks import short_repr
 from ._source import is_frozen, is_template_booster
@@ -221,7 +222,7 @@ def check_early_stopping(named_estimators, routed_params):
             )
         _check_one_fit_per_output(name, est, params)
         for path, inner in est.get_params(deep=True).items():
-            if (served and path == "estimator") or not is_template_booster(inner):
+            if (served and path == template_param(est)) or not is_template_booster(inner):
                 continue
             if stopper(inner) is not None:
                 raise ValueError(

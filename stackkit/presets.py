@@ -14,6 +14,8 @@ from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
+from ._boosters.lightgbm import LightGBM
+from ._boosters.xgboost import XGBoost
 from ._gpu import visible_gpus
 
 TASKS = ("binary", "multiclass", "regression")
@@ -112,7 +114,7 @@ def _xgboost(classify, on_gpu, random_state):
     return booster(n_estimators=MAX_ROUNDS, learning_rate=0.05, max_depth=6, subsample=0.8,
                    colsample_bytree=0.8, early_stopping_rounds=STOPPING_ROUNDS,
                    tree_method="hist", enable_categorical=True,
-                   device="cuda" if on_gpu else "cpu", random_state=random_state)
+                   **XGBoost.device_params(gpu=on_gpu), random_state=random_state)
 
 
 def _lightgbm(classify, random_state):
@@ -122,4 +124,4 @@ def _lightgbm(classify, random_state):
     return booster(n_estimators=MAX_ROUNDS, learning_rate=0.05, num_leaves=31,
                    subsample=0.8, subsample_freq=1, colsample_bytree=0.8,
                    early_stopping_round=STOPPING_ROUNDS, verbose=-1,
-                   device_type="cpu", random_state=random_state)
+                   **LightGBM.device_params(gpu=False), random_state=random_state)

@@ -20,6 +20,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ._source import column_differences
 from .exceptions import warn
 
 
@@ -101,13 +102,6 @@ def _is_time(column):
 def is_numeric(column):
     """Whether a column holds numbers (booleans are categories here)."""
     return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
-
-
-def column_differences(expected, given):
-    """``(missing, extra)``: names in ``expected`` not in ``given``, and the reverse."""
-    expected, given = [str(c) for c in expected], [str(c) for c in given]
-    return ([name for name in expected if name not in set(given)],
-            [name for name in given if name not in set(expected)])
 
 
 def _as_categories(name, column, categories):

@@ -14,19 +14,19 @@ It joins a stack in one of two ways:
 
 Before any fold work, the stack checks each source against the target data: the
 columns it was trained on against those of ``X``, and for classifiers its classes
-against the target's labels.
+against the target's labels (:func:`stackkit._source.check_sources`, which reads a warm
+start through the engine's interface
+:class:`~stackkit._boosters.warm_start.WarmStartedBooster`).
 """
 
-import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
-from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ._source import (INIT_PARAMS, column_mismatch, is_frozen, library_of, rounds,
-                      source_booster, source_classes, source_model)
+from ._boosters.warm_start import WarmStartedBooster
+from ._source import column_mismatch, is_frozen, library_of, rounds, source_booster, source_model
 
 __all__ = ["WarmStart", "freeze", "is_frozen"]
 
@@ -70,7 +70,7 @@ def _inner_has(method):
     return lambda self: hasattr(self.estimator, method)
 
 
-class WarmStart(MetaEstimatorMixin, BaseEstimator):
+class WarmStart(WarmStartedBooster, MetaEstimatorMixin, BaseEstimator):
     """A booster that continues training from a source model instead of from scratch.
 
     ``fit`` clones ``estimator`` and fits it with the source as XGBoost's ``xgb_model``
@@ -171,7 +171,7 @@ class WarmStart(MetaEstimatorMixin, BaseEstimator):
         if sample_weight is not None:
             fit_params["sample_weight"] = sample_weight
         self.estimator_ = clone(self.estimator)
-        self.estimator_.fit(X, y, **{INIT_PARAMS[library]: booster}, **fit_params)
+        self.estimator_.fit(X, y, **{library.init_param: booster}, **fit_params)
         self.n_source_rounds_ = rounds(booster)
         for attr in ("classes_", "n_features_in_", "feature_names_in_"):
             vars(self).pop(attr, None)  # of an earlier fit
@@ -180,6 +180,18 @@ class WarmStart(MetaEstimatorMixin, BaseEstimator):
             except AttributeError:  # LightGBM raises for names it did not see
                 pass
         return self
+
+    def booster_source(self):
+        """The source model, as given."""
+        return self.source
+
+    def fitted_booster(self):
+        """The fitted booster, ``estimator_``."""
+        return self.estimator_
+
+    def source_rounds(self):
+        """The rounds taken from the source, ``n_source_rounds_``."""
+        return self.n_source_rounds_
 
     def predict(self, X):
         """Predict with the fitted booster."""
@@ -207,60 +219,3 @@ class WarmStart(MetaEstimatorMixin, BaseEstimator):
         tags.classifier_tags = inner.classifier_tags
         tags.regressor_tags = inner.regressor_tags
         return tags
-
-
-# -- guard rails of a stack ------------------------------------------------------------
-
-
-def check_sources(named_estimators, X, target):
-    """Check every frozen or warm-started base estimator's source against the target data.
-
-    Raises, naming the estimator, when a frozen model is not fitted or cannot serve a
-    multi-output target, when a source was trained on other columns than ``X``'s, or
-    when a classifier source knows other classes than the target's labels.
-    """
-    for name, est in named_estimators:
-        if is_frozen(est):
-            _check_frozen(name, est, target)
-            source = est.estimator if isinstance(est, FrozenEstimator) else est
-        elif isinstance(est, WarmStart):
-            source = source_model(est.source)
-            source_booster(est.source, library_of(est.estimator, "estimator"))
-        else:
-            continue
-        problem = column_mismatch(source, X)
-        if problem:
-            raise ValueError(f"estimator {name!r}: its source model does not fit X: {problem}")
-        _check_classes(name, source, target)
-
-
-def _check_frozen(name, est, target):
-    try:
-        check_is_fitted(est)
-    except NotFittedError as exc:
-        raise NotFittedError(f"estimator {name!r} is frozen but its model is not fitted; fit "
-                             "it on the source data before freezing it") from exc
-    if target.multi_output and not get_tags(est).target_tags.multi_output:
-        raise ValueError(f"estimator {name!r} is frozen and predicts a single output; the "
-                         f"target is {target.kind}, and a frozen model cannot be refit per "
-                         "output")
-
-
-def _check_classes(name, source, target):
-    """A classifier source must know exactly the target's labels (or as many classes)."""
-    if target.kind not in ("binary", "multiclass"):
-        return
-    labels, n_classes = source_classes(source)
-    expected = np.asarray(target.classes)
-    if labels is not None:
-        same = len(labels) == len(expected) and np.array_equal(np.asarray(labels), expected)
-        if not same:
-            raise ValueError(
-                f"estimator {name!r}: its source model was trained on the classes "
-                f"{np.asarray(labels).tolist()}, the target's are {expected.tolist()}; a "
-                "source model for another label set cannot serve this stack (encode the "
-                "target as the source's labels were, or leave this source out)")
-    elif n_classes is not None and n_classes != len(expected):
-        raise ValueError(
-            f"estimator {name!r}: its source model predicts {n_classes} classes, the "
-            f"target has {len(expected)} ({expected.tolist()})")
