@@ -25,7 +25,7 @@ from sklearn.utils import estimator_html_repr
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from ._compat import pyplot
-from ._meta_base import FixedClassifier, FixedRegressor, as_probabilities
+from .meta._base import FixedClassifier, FixedRegressor, as_probabilities
 
 COLUMNS = ["kind", "score", "fold_mean", "fold_std", "fit_time", "predict_time", "weight",
            "estimate", "note"]
