@@ -115,6 +115,3 @@ def _one_line(exc):
         return text
     return f"{type(exc).__name__}: {text} (--debug shows the traceback)"
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())
