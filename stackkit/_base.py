@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validat
 from . import _param_checks as param_checks
 from . import _validation as checks
 from ._cache import TaskCache
+from ._display import html as display_html
 from ._early_stopping import best_iterations, hold_refits, refits_after_folds
 from ._fold_average import FoldAverage
 from ._gpu import visible_gpus, warn_without_gpus
@@ -25,7 +26,6 @@ from ._source import check_sources
 from ._split import SplitPlan
 from ._state import PlainState
 from ._tasks import drop_failed, frozen_by_fold, make_tasks, params_for_rows, task_log
-from .report import html as report_html
 
 
 def _final_has(method):
@@ -357,8 +357,8 @@ class BaseStacking(
         return getattr(self.final_estimator_, method)(self.transform(X))
 
     def _html_repr(self):
-        """Jupyter: scikit-learn's diagram, then the leaderboard once fitted."""
-        return report_html(self)
+        """Jupyter: scikit-learn's diagram, then the registered sections once fitted."""
+        return display_html(self)
 
     # -- tags ----------------------------------------------------------------------------
 

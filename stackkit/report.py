@@ -21,11 +21,12 @@ import pandas as pd
 from sklearn.base import clone, is_classifier
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import cross_validate
-from sklearn.utils import estimator_html_repr
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from ._compat import pyplot
-from ._meta_base import FixedClassifier, FixedRegressor, as_probabilities
+from ._display import Section, register_section
+from ._display import html as display_html
+from .meta._base import FixedClassifier, FixedRegressor, as_probabilities
 
 COLUMNS = ["kind", "score", "fold_mean", "fold_std", "fit_time", "predict_time", "weight",
            "estimate", "note"]
@@ -323,11 +324,12 @@ def _axes(ax):
 
 def html(stack):
     """scikit-learn's diagram of ``stack``, then its leaderboard once it is fitted."""
-    diagram = estimator_html_repr(stack)
-    if not hasattr(stack, "layout_"):
-        return diagram
-    try:
-        table = leaderboard(stack).to_html(float_format=lambda v: f"{v:.4f}", na_rep="")
-    except Exception as exc:  # a display must never fail; say why the table is missing
-        table = f"<p>leaderboard unavailable: {type(exc).__name__}: {exc}</p>"
-    return f'{diagram}<div class="stackkit-leaderboard"><h4>Leaderboard</h4>{table}</div>'
+    return display_html(stack)
+
+
+def _leaderboard_table(stack):
+    return leaderboard(stack).to_html(float_format=lambda v: f"{v:.4f}", na_rep="")
+
+
+# the engine's notebook display (``stack._repr_html_()``) shows the leaderboard
+register_section(Section("leaderboard", "Leaderboard", _leaderboard_table))

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from stackkit import demo, io
-from stackkit._cli_data import resolve_task
+from stackkit.cli._data import resolve_task
 from stackkit.schema import TableSchema
 
 SCRIPT = Path(sys.executable).with_name("stackkit")

@@ -24,7 +24,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stackkit._cli_data import CommandError, resolve_task
+from stackkit.cli._data import CommandError, resolve_task
 from stackkit.cli import main as cli_main
 
 CLI_ESTIMATORS = {  # one-hot encoding takes every column kind, NaN included

@@ -38,7 +38,7 @@ True
 
 import numpy as np
 
-from ._meta_base import (
+from ._base import (
     ProbabilityBlend, SelectionClassifier, SelectionRegressor, ValueBlend, one_hot,
 )
 from ._weights import least_squares_weights, log_loss_weights

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .exceptions import StackkitError
-from .schema import is_numeric
+from ..exceptions import StackkitError
+from ..schema import is_numeric
 
 READERS = {".csv": pd.read_csv, ".parquet": pd.read_parquet, ".pq": pd.read_parquet}
 TASKS = ("binary", "multiclass", "regression")

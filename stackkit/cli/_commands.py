@@ -9,16 +9,16 @@ from sklearn.base import is_classifier
 from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
-from . import io, report
-from ._compat import skops_io
-from ._cli_config import read_config
-from ._cli_data import CommandError, read_table, resolve_task, split_groups, split_target
-from ._source import column_differences
-from .classifier import StackingClassifier
-from .exceptions import ModelFileError, UntrustedTypeError
-from .presets import default_estimators
-from .regressor import StackingRegressor
-from .schema import TableSchema
+from .. import io, report
+from .._compat import skops_io
+from .._source import column_differences
+from ..classifier import StackingClassifier
+from ..exceptions import ModelFileError, UntrustedTypeError
+from ..presets import default_estimators
+from ..regressor import StackingRegressor
+from ..schema import TableSchema
+from ._config import read_config
+from ._data import CommandError, read_table, resolve_task, split_groups, split_target
 
 PLOTS = {"leaderboard": report.plot_leaderboard, "correlation": report.plot_correlation,
          "weights": report.plot_weights}

@@ -17,8 +17,9 @@ import argparse
 import sys
 import warnings
 
-from . import _cli_commands, demo
-from ._cli_data import TASKS, CommandError
+from .. import demo
+from . import _commands
+from ._data import TASKS, CommandError
 
 EXIT_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED = 2, 1, 130
 
@@ -40,7 +41,7 @@ def build_parser():
     report.add_argument("model", help="a model file saved by stackkit fit")
     report.add_argument("--plots", metavar="DIR",
                         help="write leaderboard.png, correlation.png, weights.png here")
-    report.set_defaults(run=_cli_commands.report_)
+    report.set_defaults(run=_commands.report_)
     demo_parser = commands.add_parser("demo", parents=[common],
                                       help="stack four models on the bundled MAGIC data")
     demo.add_arguments(demo_parser)
@@ -70,7 +71,7 @@ def _add_fit(fit):
                      help="where the preset's XGBoost trains; its LightGBM stays on the "
                           "CPU (default: auto)")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
-    fit.set_defaults(run=_cli_commands.fit)
+    fit.set_defaults(run=_commands.fit)
 
 
 def _add_predict(predict):
@@ -80,7 +81,7 @@ def _add_predict(predict):
                          help="where to write the predictions (.csv or .parquet)")
     predict.add_argument("--proba", action="store_true",
                          help="class probabilities instead of labels")
-    predict.set_defaults(run=_cli_commands.predict)
+    predict.set_defaults(run=_commands.predict)
 
 
 def main(argv=None):
@@ -114,6 +115,3 @@ def _one_line(exc):
         return text
     return f"{type(exc).__name__}: {text} (--debug shows the traceback)"
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -26,7 +26,7 @@ import importlib
 
 from sklearn.pipeline import make_pipeline
 
-from ._cli_data import CommandError
+from ._data import CommandError
 
 STACK_KEYS = {"cv", "final_estimator", "stack_method", "passthrough", "refit", "on_error"}
 ESTIMATOR_KEYS = {"name", "class", "params", "steps"}

@@ -1,0 +1,5 @@
+"""``python -m stackkit.cli``: the ``stackkit`` command, without the console script."""
+
+from . import main
+
+raise SystemExit(main())
