@@ -13,6 +13,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import booster_library
+from ._plane import column_names
 from .schema import column_differences
 
 # How each library's fit takes the model to continue from.
@@ -130,7 +131,7 @@ def source_features(model):
 def column_mismatch(model, X):
     """What is wrong with ``X``'s columns for a model trained on other columns, or None."""
     names, n_features = source_features(model)
-    columns = list(X.columns) if hasattr(X, "columns") else None
+    columns = column_names(X)
     if names is not None and columns is not None and list(names) != columns:
         missing, extra = column_differences(names, columns)
         if not missing and not extra:
