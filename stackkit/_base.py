@@ -4,12 +4,10 @@ from abc import ABCMeta, abstractmethod
 from functools import partial
 
 import numpy as np
-import pandas as pd
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin, clone
-from sklearn.utils import Bunch, _safe_indexing, get_tags
+from sklearn.utils import Bunch, get_tags
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from . import _param_checks as param_checks
 from . import _validation as checks
@@ -20,6 +18,7 @@ from ._fold_average import FoldAverage
 from ._gpu import visible_gpus, warn_without_gpus
 from ._oof import Layout, assemble_oof, check_passthrough_names, input_feature_names
 from ._parallel import run_tasks
+from ._plane import count_rows, join_columns, take_rows, validate_rows
 from ._params import StackParamsMixin
 from ._predict import base_predictions
 from ._source import check_sources
@@ -143,7 +142,7 @@ class BaseStacking(
         X, target, weights = self._validate_fit_input(X, y, sample_weight)
         cv = param_checks.validate_cv(self.cv)  # a generator is read here, once
         named, methods, final = self._validate_estimators(X, target, weights)
-        routed = checks.route_fit_params(fit_params, weights, self._all_names(), X.shape[0])
+        routed = checks.route_fit_params(fit_params, weights, self._all_names(), count_rows(X))
         checks.check_early_stopping(named, routed)
         plan = SplitPlan.from_cv(cv, X, target.values, groups, classifier=self._is_clf())
         self._check_plan(plan, target)
@@ -196,24 +195,17 @@ class BaseStacking(
             )
         X = self._validate_X(X, reset=True)
         target = self._prepare_target(y)
-        if target.values.shape[0] != X.shape[0]:
+        if target.values.shape[0] != count_rows(X):
             raise ValueError(
-                f"X has {X.shape[0]} rows but y has {target.values.shape[0]}; they must match"
+                f"X has {count_rows(X)} rows but y has {target.values.shape[0]}; they must match"
             )
         weights = None
         if sample_weight is not None:
-            weights = checks.validate_sample_weight(sample_weight, X.shape[0])
+            weights = checks.validate_sample_weight(sample_weight, count_rows(X))
         return X, target, weights
 
     def _validate_X(self, X, *, reset):
-        if isinstance(X, pd.DataFrame):
-            validate_data(self, X, reset=reset, skip_check_array=True)
-            if X.shape[0] == 0 or X.shape[1] == 0:
-                raise ValueError(f"X must have at least one row and one column; got {X.shape}")
-            return X
-        X = validate_data(self, X, reset=reset, accept_sparse=["csr", "csc"],
-                          ensure_all_finite=False, dtype="numeric")
-        return checks.with_int32_indices(X) if sp.issparse(X) else X
+        return validate_rows(self, X, reset=reset)
 
     def _validate_estimators(self, X, target, weights):
         named = checks.validate_estimators(self.estimators, set(self._get_param_names()))
@@ -245,7 +237,7 @@ class BaseStacking(
         fit_params = params_for_rows(*final_params, rows)
         if has_fit_parameter(final, "layout"):
             fit_params["layout"] = layout
-        final.fit(_safe_indexing(meta_input, rows), target.values[rows], **fit_params)
+        final.fit(take_rows(meta_input, rows), target.values[rows], **fit_params)
         return final
 
     def _set_fitted(self, named, methods, results, layout, oof, final, target):
@@ -306,12 +298,7 @@ class BaseStacking(
         if not self.passthrough:
             return meta
         layout = layout or self.layout_
-        if isinstance(X, pd.DataFrame):  # named as get_feature_names_out names them
-            meta_frame = pd.DataFrame(meta, columns=layout.feature_names(), index=X.index)
-            return pd.concat([meta_frame, X.set_axis(self._input_names(), axis=1)], axis=1)
-        if sp.issparse(X):
-            return sp.hstack([sp.csr_matrix(meta), X], format="csr")
-        return np.hstack([meta, X])
+        return join_columns(meta, X, layout.feature_names(), self._input_names())
 
     def _input_names(self):
         """The passthrough columns' names: X's string column names, else x0, x1, ..."""

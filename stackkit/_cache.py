@@ -29,6 +29,7 @@ from pathlib import Path
 import joblib
 
 from ._boosters import BOOSTER_LIBRARIES
+from ._plane import fingerprint
 from .exceptions import warn
 
 FORMAT = b"stackkit-task-cache-v2\n"
@@ -83,7 +84,7 @@ class TaskCache:
     @staticmethod
     def data_key(X, y, target_kind):
         """Hash of the fit's data, computed once per fit and shared by every task key."""
-        return joblib.hash((X, y, target_kind))
+        return joblib.hash((fingerprint(X), fingerprint(y), target_kind))
 
     @staticmethod
     def task_key(task, data_key):

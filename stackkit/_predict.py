@@ -2,11 +2,11 @@
 
 from functools import partial
 
-import joblib
 import numpy as np
 
 from ._cache import TaskCache
 from ._oof import to_columns
+from ._plane import fingerprint
 from ._source import frozen_output
 
 
@@ -22,7 +22,7 @@ def base_predictions(models, methods, X, layout, cache, task_log):
     """
     keys = [None] * len(models)
     if cache is not None:
-        x_key = joblib.hash(X)
+        x_key = fingerprint(X)
         keys = [TaskCache.prediction_key(list(task_log.cache_key[task_log.estimator == name]),
                                          method, x_key)
                 for name, method in zip(layout.names, methods)]

@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._boosters import for_estimator
 from ._boosters.warm_start import WarmStartedBooster
+from ._plane import column_names
 
 
 def is_frozen(estimator):
@@ -121,7 +122,7 @@ def source_features(model):
 def column_mismatch(model, X):
     """What is wrong with ``X``'s columns for a model trained on other columns, or None."""
     names, n_features = source_features(model)
-    columns = list(X.columns) if hasattr(X, "columns") else None
+    columns = column_names(X)
     if names is not None and columns is not None and list(names) != columns:
         missing, extra = column_differences(names, columns)
         if not missing and not extra:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.model_selection import check_cv
 
+from ._plane import count_rows
 from .exceptions import warn
 
 
@@ -42,7 +43,7 @@ class SplitPlan:
         ``KFold`` otherwise, both unshuffled, as in scikit-learn.
         """
         splitter = check_cv(cv, y, classifier=classifier)
-        n_rows = X.shape[0]
+        n_rows = count_rows(X)
         folds = tuple(
             (_as_rows(train, n_rows, "train"), _as_rows(test, n_rows, "test"))
             for train, test in splitter.split(X, y, groups)

@@ -13,13 +13,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
-from sklearn.utils import _safe_indexing
 from threadpoolctl import threadpool_limits
 
 from ._boosters import restore_threads, set_thread_budget
 from ._early_stopping import Stopped, inner_split, stopper
 from ._gpu import place_on_device, restore_devices
 from ._oof import to_columns
+from ._plane import take_rows
 from ._source import frozen_output, is_frozen
 from .exceptions import FoldFitError, warn
 
@@ -107,7 +107,7 @@ def frozen_by_fold(results, plan):
 
 def params_for_rows(params, row_params, rows):
     """``params`` with the per-row ones sliced to ``rows``."""
-    return {key: _safe_indexing(value, rows) if key in row_params else value
+    return {key: take_rows(value, rows) if key in row_params else value
             for key, value in params.items()}
 
 
@@ -155,7 +155,7 @@ def _fit_and_predict(task, X, y, target_kind, n_threads, device):
     predictions, predict_time = None, 0.0
     if task.test is not None:
         start = time.perf_counter()
-        raw = getattr(model, task.method)(_safe_indexing(X, task.test))
+        raw = getattr(model, task.method)(take_rows(X, task.test))
         predictions = to_columns(raw, task.method, target_kind)
         predict_time = time.perf_counter() - start
     restore_devices(model, placed)
@@ -170,16 +170,16 @@ def _fit(model, task, X, y, target_kind):
     """
     adapter = stopper(model, task.fit_params)
     if adapter is None or not adapter.needs_eval_set:
-        model.fit(_safe_indexing(X, task.train), _safe_indexing(y, task.train),
+        model.fit(take_rows(X, task.train), take_rows(y, task.train),
                   **params_for_rows(task.fit_params, task.row_params, task.train))
         return None if adapter is None else adapter.stopped(model)
-    fit_rows, eval_rows = inner_split(task.train, _safe_indexing(y, task.train), target_kind)
+    fit_rows, eval_rows = inner_split(task.train, take_rows(y, task.train), target_kind)
     weights = task.fit_params.get("sample_weight")
     rounds = adapter.fit(
         model,
-        (_safe_indexing(X, fit_rows), _safe_indexing(y, fit_rows)),
-        (_safe_indexing(X, eval_rows), _safe_indexing(y, eval_rows)),
-        None if weights is None else _safe_indexing(weights, eval_rows),
+        (take_rows(X, fit_rows), take_rows(y, fit_rows)),
+        (take_rows(X, eval_rows), take_rows(y, eval_rows)),
+        None if weights is None else take_rows(weights, eval_rows),
         params_for_rows(task.fit_params, task.row_params, fit_rows),
     )
     return Stopped(int(rounds))

@@ -5,7 +5,6 @@ own scalar parameters and ``cv`` are in :mod:`stackkit._param_checks`.
 """
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.multioutput import MultiOutputClassifier, MultiOutputRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
@@ -14,6 +13,7 @@ from sklearn.utils.validation import has_fit_parameter
 from ._boosters.warm_start import template_param
 from ._early_stopping import how_to_turn_off, stopper
 from ._param_checks import short_repr
+from ._plane import holds_rows, nonfinite_columns
 from ._source import is_frozen, is_template_booster
 
 STACK_METHODS = ("predict_proba", "decision_function", "predict")
@@ -197,7 +197,7 @@ def _is_per_row(value, n_rows):
     ``categorical_feature``), and one that happens to have ``n_rows`` entries must
     reach every fold whole.
     """
-    if not (isinstance(value, np.ndarray) or sp.issparse(value) or hasattr(value, "iloc")):
+    if not holds_rows(value):
         return False
     return value.ndim > 0 and value.shape[0] == n_rows
 
@@ -274,27 +274,12 @@ def validate_sample_weight(sample_weight, n_rows, name="sample_weight"):
     return weights
 
 
-def with_int32_indices(X):
-    """Return a CSR/CSC matrix with 32-bit indices when its size allows it.
-
-    Many estimators (trees among them) reject 64-bit sparse indices even for small
-    matrices; a matrix small enough for 32-bit indices is converted so they all take it.
-    """
-    limit = np.iinfo(np.int32).max
-    if X.indices.dtype == np.int32 or max(X.nnz, *X.shape) >= limit:
-        return X
-    X = X.copy()
-    X.indices = X.indices.astype(np.int32)
-    X.indptr = X.indptr.astype(np.int32)
-    return X
-
-
 def check_missing_values(X, named_estimators):
     """Raise if X holds NaN or infinity and some estimator cannot take it.
 
     The error names the first such estimator and the columns with missing values.
     """
-    nan_cols, inf_cols = _columns_with_nonfinite(X)
+    nan_cols, inf_cols = nonfinite_columns(X)
     if not nan_cols and not inf_cols:
         return
     for name, est in named_estimators:
@@ -322,20 +307,3 @@ def _rejects_nan(est):
     if any(hasattr(value, "fit") for value in est.get_params(deep=True).values()):
         return False
     return not get_tags(est).input_tags.allow_nan
-
-
-def _columns_with_nonfinite(X):
-    if hasattr(X, "iloc"):
-        numeric = X.select_dtypes(include=[np.number])
-        nan_cols = list(X.columns[X.isna().to_numpy().any(axis=0)])
-        inf_mask = np.isinf(numeric.to_numpy(dtype=np.float64, na_value=np.nan)).any(axis=0)
-        return nan_cols, list(numeric.columns[inf_mask])
-    values = X.tocsc() if sp.issparse(X) else np.asarray(X)
-    if sp.issparse(values):
-        columns = np.repeat(np.arange(values.shape[1]), np.diff(values.indptr))
-        return (sorted(set(columns[np.isnan(values.data)].tolist())),
-                sorted(set(columns[np.isinf(values.data)].tolist())))
-    if not np.issubdtype(values.dtype, np.number):
-        return [], []
-    return (np.flatnonzero(np.isnan(values).any(axis=0)).tolist(),
-            np.flatnonzero(np.isinf(values).any(axis=0)).tolist())

@@ -26,6 +26,7 @@ from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 from ._compat import pyplot
 from ._display import Section, register_section
 from ._display import html as display_html
+from ._plane import take_rows
 from .meta._base import FixedClassifier, FixedRegressor, as_probabilities
 
 COLUMNS = ["kind", "score", "fold_mean", "fold_std", "fit_time", "predict_time", "weight",
@@ -199,9 +200,9 @@ def _meta_cv_answers(stack, meta):
         extra = {"layout": stack.layout_} if has_fit_parameter(final, "layout") else {}
         if stack.oof_sample_weight_ is not None:
             extra["sample_weight"] = stack.oof_sample_weight_[train]
-        final.fit(_rows(meta, train), stack.oof_target_[train], **extra)
+        final.fit(take_rows(meta, train), stack.oof_target_[train], **extra)
         for method in filter(lambda m: hasattr(final, m), methods):
-            out = getattr(final, method)(_rows(meta, rows))
+            out = getattr(final, method)(take_rows(meta, rows))
             # multilabel probabilities may come as one (n, 2) array per label
             out = np.column_stack([p[:, -1] for p in out]) if isinstance(out, list) \
                 else np.asarray(out)
@@ -224,10 +225,6 @@ class _MetaAnswers:
         return FixedClassifier(classes, proba=picked.get("predict_proba"),
                                decision=picked.get("decision_function"),
                                labels=picked.get("predict"))
-
-
-def _rows(data, rows):
-    return data.iloc[rows] if hasattr(data, "iloc") else data[rows]
 
 
 def _final_weights(stack):

@@ -1,0 +1,218 @@
+"""The data plane: the one module that knows the containers rows come in.
+
+Every other module reaches rows through the functions below: count them, take some by
+position, fingerprint them for the cache, name and inspect their columns, and join the
+meta-features with them. :func:`plane_for` picks the implementation for a container,
+in one place; a second plane (Dask collections) is one more class chosen there.
+
+In memory today: numpy arrays, pandas DataFrames (kept as they are: column names and
+dtypes, categorical ones included), pandas Series (per-row fit parameters) and scipy
+sparse matrices. :func:`validate_rows` is the edge where the user's ``X`` enters: a
+DataFrame is kept, anything else becomes a numpy array or a CSR/CSC matrix.
+"""
+
+import joblib
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.utils.validation import validate_data
+
+
+def plane_for(X):
+    """The rows of ``X``: an object with the plane's methods for its container.
+
+    Anything that is not pandas or scipy sparse is read as a numpy array.
+    """
+    if isinstance(X, pd.DataFrame):
+        return _FrameRows(X)
+    if hasattr(X, "iloc"):  # a Series, or a table with pandas' row indexing
+        return _PandasRows(X)
+    if sp.issparse(X):
+        return _SparseRows(X)
+    return _ArrayRows(X)
+
+
+def validate_rows(estimator, X, *, reset):
+    """``X`` checked by scikit-learn's ``validate_data`` and ready for the plane.
+
+    Records ``n_features_in_`` (and ``feature_names_in_``) on ``estimator``. A
+    DataFrame is returned as it is (its columns reach the base estimators untouched)
+    and must not be empty; sparse input becomes CSR or CSC with 32-bit indices where
+    its size allows.
+    """
+    return plane_for(X).validated(estimator, reset)
+
+
+def count_rows(X):
+    """Number of rows of ``X``."""
+    return plane_for(X).n_rows()
+
+
+def take_rows(X, rows):
+    """The rows of ``X`` at integer positions ``rows``, in the container of ``X``."""
+    return plane_for(X).take(np.asarray(rows))
+
+
+def fingerprint(X):
+    """A content hash of ``X``: what the cache keys hold instead of the rows.
+
+    Equal content gives an equal fingerprint whatever the memory layout (array order,
+    a DataFrame's internal blocks, a sparse matrix's index dtype or entry order); a
+    different cell, column name, dtype, index label, container or row order gives
+    another one.
+    """
+    return joblib.hash(plane_for(X).content())
+
+
+def column_names(X):
+    """The column labels of a DataFrame ``X`` as a list, else None."""
+    return plane_for(X).column_names()
+
+
+def nonfinite_columns(X):
+    """``(columns with NaN, columns with infinity)``: labels of a DataFrame, else positions."""
+    return plane_for(X).nonfinite_columns()
+
+
+def join_columns(meta, X, meta_names, input_names):
+    """The meta-features ``meta`` followed by the columns of ``X`` (passthrough).
+
+    A DataFrame ``X`` gives a DataFrame with the columns named ``meta_names`` then
+    ``input_names`` (as ``get_feature_names_out`` names them) and ``X``'s index; a
+    sparse ``X`` a CSR matrix; anything else a numpy array.
+    """
+    return plane_for(X).join(meta, meta_names, input_names)
+
+
+def holds_rows(value):
+    """Whether ``value`` is a container of rows the plane takes rows from.
+
+    A numpy array, a pandas object or a sparse matrix is; a list or tuple never is.
+    """
+    return isinstance(value, np.ndarray) or sp.issparse(value) or hasattr(value, "iloc")
+
+
+class _ArrayRows:
+    """A numpy array (or any array-like, read as one)."""
+
+    def __init__(self, X):
+        self.X = X
+
+    def validated(self, estimator, reset):
+        return validate_data(estimator, self.X, reset=reset, accept_sparse=["csr", "csc"],
+                             ensure_all_finite=False, dtype="numeric")
+
+    def n_rows(self):
+        return self.X.shape[0]
+
+    def take(self, rows):
+        return self.X[rows]
+
+    def content(self):
+        return "ndarray", np.ascontiguousarray(self.X)
+
+    def column_names(self):
+        return None
+
+    def nonfinite_columns(self):
+        values = np.asarray(self.X)
+        if not np.issubdtype(values.dtype, np.number):
+            return [], []
+        return (np.flatnonzero(np.isnan(values).any(axis=0)).tolist(),
+                np.flatnonzero(np.isinf(values).any(axis=0)).tolist())
+
+    def join(self, meta, meta_names, input_names):
+        return np.hstack([meta, self.X])
+
+
+class _SparseRows(_ArrayRows):
+    """A scipy sparse matrix or array; taking rows keeps its format."""
+
+    def validated(self, estimator, reset):
+        return _with_int32_indices(super().validated(estimator, reset))
+
+    def content(self):
+        X = self.X if self.X.format in ("csr", "csc") else self.X.tocsr()
+        if not X.has_canonical_format or np.any(X.data == 0):
+            X = X.copy()
+            X.sum_duplicates()  # also sorts the indices
+            X.eliminate_zeros()
+        return ("sparse", X.format, X.shape, np.ascontiguousarray(X.data),
+                X.indices.astype(np.int64), X.indptr.astype(np.int64))
+
+    def nonfinite_columns(self):
+        values = self.X.tocsc()
+        columns = np.repeat(np.arange(values.shape[1]), np.diff(values.indptr))
+        return (sorted(set(columns[np.isnan(values.data)].tolist())),
+                sorted(set(columns[np.isinf(values.data)].tolist())))
+
+    def join(self, meta, meta_names, input_names):
+        return sp.hstack([sp.csr_matrix(meta), self.X], format="csr")
+
+
+class _PandasRows(_ArrayRows):
+    """A pandas Series (a per-row fit parameter); rows are taken with their index."""
+
+    def take(self, rows):
+        return self.X.take(rows, axis=0)
+
+    def content(self):
+        X = self.X
+        return ("series", X.name, str(X.dtype), _column_content(X), _index_content(X.index))
+
+
+class _FrameRows(_PandasRows):
+    """A pandas DataFrame, kept as it is: column names, dtypes and index."""
+
+    def validated(self, estimator, reset):
+        validate_data(estimator, self.X, reset=reset, skip_check_array=True)
+        if self.X.shape[0] == 0 or self.X.shape[1] == 0:
+            raise ValueError(f"X must have at least one row and one column; got {self.X.shape}")
+        return self.X
+
+    def content(self):
+        columns = [(label, str(column.dtype), _column_content(column))
+                   for label, column in self.X.items()]
+        return "frame", columns, _index_content(self.X.index)
+
+    def column_names(self):
+        return list(self.X.columns)
+
+    def nonfinite_columns(self):
+        X = self.X
+        numeric = X.select_dtypes(include=[np.number])
+        nan_cols = list(X.columns[X.isna().to_numpy().any(axis=0)])
+        inf_mask = np.isinf(numeric.to_numpy(dtype=np.float64, na_value=np.nan)).any(axis=0)
+        return nan_cols, list(numeric.columns[inf_mask])
+
+    def join(self, meta, meta_names, input_names):
+        meta_frame = pd.DataFrame(meta, columns=meta_names, index=self.X.index)
+        return pd.concat([meta_frame, self.X.set_axis(input_names, axis=1)], axis=1)
+
+
+def _column_content(column):
+    """A column's (or an index's) values, whatever their memory layout."""
+    if isinstance(column.dtype, pd.CategoricalDtype):  # a Series or a CategoricalIndex
+        values = column.array
+        return (np.asarray(values.categories), values.ordered,
+                np.ascontiguousarray(values.codes))
+    return np.ascontiguousarray(column.to_numpy())
+
+
+def _index_content(index):
+    return type(index).__name__, list(index.names), str(index.dtype), _column_content(index)
+
+
+def _with_int32_indices(X):
+    """Return a CSR/CSC matrix with 32-bit indices when its size allows it.
+
+    Many estimators (trees among them) reject 64-bit sparse indices even for small
+    matrices; a matrix small enough for 32-bit indices is converted so they all take it.
+    """
+    limit = np.iinfo(np.int32).max
+    if X.indices.dtype == np.int32 or max(X.nnz, *X.shape) >= limit:
+        return X
+    X = X.copy()
+    X.indices = X.indices.astype(np.int32)
+    X.indptr = X.indptr.astype(np.int32)
+    return X
