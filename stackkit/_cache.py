@@ -1,7 +1,7 @@
 """Content-addressed cache of fold-task results and base-model predictions (``memory=``).
 
-A task entry holds what a task returned (fitted model if kept, held-out predictions,
-timings) under a hash of everything that decides it: the estimator's class and
+A task entry holds what a task returned, a :class:`~stackkit._results.TaskOutput`
+record (fitted model if kept, held-out predictions, timings), under a hash of everything that decides it: the estimator's class and
 parameters, the prediction method, the target kind, the data (X, y), the fit
 parameters (sample_weight among them) and the task's training and test rows. A
 prediction entry holds one fitted base model's meta-feature columns for one X, under a
@@ -9,7 +9,8 @@ hash of the keys of the tasks that made the model, the method and X: the candida
 a grid search share their base models, and each outer test fold is predicted once.
 Entries are written atomically (a temporary file renamed into place) with a checksum,
 so a reader never uses a half-written, truncated, corrupted or foreign file: such an
-entry is a miss and is recomputed. Task keys also hold the installed versions of
+entry is a miss and is recomputed. So is a task entry that is not a record of the
+current format (an older version's tuple, or a record of another version). Task keys also hold the installed versions of
 stackkit, scikit-learn and the boosters, so an upgrade never serves a model an older
 library fit.
 
@@ -29,9 +30,10 @@ from pathlib import Path
 import joblib
 
 from ._compat import BOOSTER_LIBRARIES
+from ._results import FORMAT_VERSION, is_current_output
 from .exceptions import warn
 
-FORMAT = b"stackkit-task-cache-v2\n"
+FORMAT = f"stackkit-task-cache-v{FORMAT_VERSION}\n".encode()
 _DIGEST_SIZE = 32  # sha256
 # Libraries whose version decides what a cached model is (distribution names).
 VERSIONED = ("stackkit", "scikit-learn", *BOOSTER_LIBRARIES)
@@ -115,18 +117,27 @@ class TaskCache:
         return joblib.hash((FORMAT, "predictions", tuple(task_keys), method, x_key))
 
     def fetch(self, key, compute):
-        """The output stored under ``key``; on a miss, ``compute()`` stored and returned."""
-        output = self.load(key)
-        if output is None:
-            output = compute()
-            self.save(key, output)
-        return output
+        """The value stored under ``key``; on a miss, ``compute()`` stored and returned."""
+        value = self._read(key)
+        if value is None:
+            value = compute()
+            self.save(key, value)
+        return value
 
     def _path(self, key):
         return self.folder / key[:2] / f"{key}.pkl"
 
     def load(self, key):
-        """Return the stored output for ``key``, or None if absent or not trustworthy."""
+        """The task record stored under ``key``, or None if absent or not trustworthy.
+
+        Only a :class:`~stackkit._results.TaskOutput` of the current format version
+        counts; anything else (e.g. an older version's tuple) is a miss.
+        """
+        output = self._read(key)
+        return output if is_current_output(output) else None
+
+    def _read(self, key):
+        """The value stored under ``key``, or None if absent, foreign or damaged."""
         try:
             blob = self._path(key).read_bytes()
         except OSError:
@@ -144,7 +155,7 @@ class TaskCache:
             return None
 
     def save(self, key, output):
-        """Store ``output`` under ``key`` atomically.
+        """Store ``output`` (a task record, or a prediction) under ``key`` atomically.
 
         If the folder cannot be written (read-only, full, not a folder), the error is
         kept in ``write_error`` and nothing more is stored; :meth:`warn_unwritable`

@@ -141,7 +141,7 @@ def test_a_lane_counts_and_caches_each_task_as_it_finishes(data, tmp_path, monke
     pretend_gpus(monkeypatch, 1)
     X, y = data[0][:300], data[1][:300]
     updates = []
-    monkeypatch.setattr("stackkit._parallel.progress_bar", lambda *args: RecordingBar(updates))
+    monkeypatch.setattr("stackkit._runner.progress_bar", lambda *args: RecordingBar(updates))
     marker, log = tmp_path / "fail", tmp_path / "gpu.log"
     marker.touch()
     stack = StackingRegressor([("gpu", FlakyBoosting(str(log), str(marker)))], cv=3,
