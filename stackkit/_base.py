@@ -1,6 +1,7 @@
 """The shared stacking estimator: one algorithm, thin classifier/regressor variants."""
 
 from abc import ABCMeta, abstractmethod
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp

@@ -41,7 +41,7 @@ class _Skip:
 
 
 class Runner:
-    """Run every task of one fit and return their results, in task order.
+    """Run every task of one fit and return their results (held refits last).
 
     The runner owns the whole run. Before it, the ``memory=`` cache is read (a task
     whose record is stored is not run) and one progress bar is opened over every task of
@@ -86,7 +86,8 @@ class Runner:
         self._unhashable = set()
 
     def run(self, tasks):
-        """Run ``tasks`` (see the class); return one :class:`TaskResult` per task run."""
+        """Run ``tasks`` (see the class): one :class:`~stackkit._results.TaskResult` per
+        task, held refits last (none for an estimator whose folds did not all give one)."""
         warn_without_gpus([(task.name, task.estimator) for task in tasks], self.n_gpus)
         now, held = hold_refits(tasks)
         first = self._look_up(now)
