@@ -1,7 +1,7 @@
 """Content-addressed cache of fold-task results and base-model predictions (``memory=``).
 
-A task entry holds what a task returned, a :class:`~stackkit._results.TaskOutput`
-record (fitted model if kept, held-out predictions, timings), under a hash of everything that decides it: the estimator's class and
+A task entry holds what a task returned (fitted model if kept, held-out predictions,
+timings) under a hash of everything that decides it: the estimator's class and
 parameters, the prediction method, the target kind, the data (X, y), the fit
 parameters (sample_weight among them) and the task's training and test rows. A
 prediction entry holds one fitted base model's meta-feature columns for one X, under a
@@ -9,10 +9,13 @@ hash of the keys of the tasks that made the model, the method and X: the candida
 a grid search share their base models, and each outer test fold is predicted once.
 Entries are written atomically (a temporary file renamed into place) with a checksum,
 so a reader never uses a half-written, truncated, corrupted or foreign file: such an
-entry is a miss and is recomputed. So is a task entry that is not a record of the
-current format (an older version's tuple, or a record of another version). Task keys also hold the installed versions of
+entry is a miss and is recomputed. Task keys also hold the installed versions of
 stackkit, scikit-learn and the boosters, so an upgrade never serves a model an older
 library fit.
+
+A task entry is a :class:`~stackkit._results.TaskOutput` record; one that is not a
+record of the current format (an older version's tuple, or a record of another
+version) is a miss too.
 
 Entries are unpickled: whoever can write the folder can run code in the process that
 reads it. The folder must be writable by its user only, as for ``joblib.Memory``.

@@ -21,7 +21,7 @@ from ._gpu import place_on_device, restore_devices
 from ._oof import to_columns
 from ._results import TaskOutput
 from ._source import frozen_output, is_frozen
-from .exceptions import FoldFitError, warn
+from .exceptions import FoldFitError
 
 # Parameter names through which boosters take a thread count; left at None they use
 # every core, which oversubscribes the machine when several tasks run at once.
