@@ -60,7 +60,7 @@ from xgboost import XGBClassifier  # noqa: E402
 
 import bench_fit  # noqa: E402
 import stackkit  # noqa: E402
-from stackkit._parallel import thread_budget  # noqa: E402
+from stackkit._runner import thread_budget  # noqa: E402
 
 CORES = joblib.cpu_count()
 STACK_CV = 5

@@ -1,7 +1,6 @@
 """The shared stacking estimator: one algorithm, thin classifier/regressor variants."""
 
 from abc import ABCMeta, abstractmethod
-from functools import partial
 
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin, clone
@@ -13,18 +12,19 @@ from . import _param_checks as param_checks
 from . import _validation as checks
 from ._cache import TaskCache
 from ._display import html as display_html
-from ._early_stopping import best_iterations, hold_refits, refits_after_folds
+from ._early_stopping import best_iterations
 from ._fold_average import FoldAverage
-from ._gpu import visible_gpus, warn_without_gpus
+from ._gpu import visible_gpus
 from ._oof import Layout, assemble_oof, check_passthrough_names, input_feature_names
-from ._parallel import run_tasks
-from ._plane import count_rows, join_columns, take_rows, validate_rows
 from ._params import StackParamsMixin
+from ._plane import count_rows, join_columns, take_rows, validate_rows
 from ._predict import base_predictions
+from ._results import drop_failed, task_log
+from ._runner import Runner
 from ._source import check_sources
 from ._split import SplitPlan
 from ._state import PlainState
-from ._tasks import drop_failed, frozen_by_fold, make_tasks, params_for_rows, task_log
+from ._tasks import frozen_by_fold, make_tasks, params_for_rows
 
 
 def _final_has(method):
@@ -158,18 +158,17 @@ class BaseStacking(
         return X
 
     def _run(self, tasks, X, target):
-        """Run the tasks; the refits of early-stopped estimators once their folds are done."""
-        n_gpus = visible_gpus()
-        warn_without_gpus([(task.name, task.estimator) for task in tasks], n_gpus)
-        run = partial(run_tasks, X=X, y=target.values, target_kind=target.kind,
-                      n_jobs=self.n_jobs, verbose=self.verbose,
-                      cache=TaskCache.from_memory(self.memory), n_gpus=n_gpus,
-                      catch=self.on_error == "warn")
-        now, held = hold_refits(tasks)
-        results = run(now)
-        failed = {r.task.name for r in results if r.error}
-        held = [task for task in held if task.name not in failed]
-        return results + (run(refits_after_folds(held, results)) if held else [])
+        """Run the tasks (:class:`~stackkit._runner.Runner` owns the run)."""
+        return Runner(X, target.values, target.kind, n_jobs=self.n_jobs, verbose=self.verbose,
+                      cache=TaskCache.from_memory(self.memory), n_gpus=visible_gpus(),
+                      catch=self.on_error == "warn", admit=self._admit).run(tasks)
+
+    def _admit(self, task):
+        """Asked just before ``task`` starts: None runs it, a string is why it is skipped.
+
+        Every task runs; a time budget will say which ones cannot finish in time.
+        """
+        return None
 
     def _all_names(self):
         """Every estimator name, dropped ones included (their fit parameters are ignored)."""

@@ -13,6 +13,10 @@ entry is a miss and is recomputed. Task keys also hold the installed versions of
 stackkit, scikit-learn and the boosters, so an upgrade never serves a model an older
 library fit.
 
+A task entry is a :class:`~stackkit._results.TaskOutput` record; one that is not a
+record of the current format (an older version's tuple, or a record of another
+version) is a miss too.
+
 Entries are unpickled: whoever can write the folder can run code in the process that
 reads it. The folder must be writable by its user only, as for ``joblib.Memory``.
 """
@@ -30,9 +34,10 @@ import joblib
 
 from ._boosters import BOOSTER_LIBRARIES
 from ._plane import fingerprint
+from ._results import FORMAT_VERSION, is_current_output
 from .exceptions import warn
 
-FORMAT = b"stackkit-task-cache-v2\n"
+FORMAT = f"stackkit-task-cache-v{FORMAT_VERSION}\n".encode()
 _DIGEST_SIZE = 32  # sha256
 # Libraries whose version decides what a cached model is (distribution names).
 VERSIONED = ("stackkit", "scikit-learn", *BOOSTER_LIBRARIES)
@@ -116,18 +121,27 @@ class TaskCache:
         return joblib.hash((FORMAT, "predictions", tuple(task_keys), method, x_key))
 
     def fetch(self, key, compute):
-        """The output stored under ``key``; on a miss, ``compute()`` stored and returned."""
-        output = self.load(key)
-        if output is None:
-            output = compute()
-            self.save(key, output)
-        return output
+        """The value stored under ``key``; on a miss, ``compute()`` stored and returned."""
+        value = self._read(key)
+        if value is None:
+            value = compute()
+            self.save(key, value)
+        return value
 
     def _path(self, key):
         return self.folder / key[:2] / f"{key}.pkl"
 
     def load(self, key):
-        """Return the stored output for ``key``, or None if absent or not trustworthy."""
+        """The task record stored under ``key``, or None if absent or not trustworthy.
+
+        Only a :class:`~stackkit._results.TaskOutput` of the current format version
+        counts; anything else (e.g. an older version's tuple) is a miss.
+        """
+        output = self._read(key)
+        return output if is_current_output(output) else None
+
+    def _read(self, key):
+        """The value stored under ``key``, or None if absent, foreign or damaged."""
         try:
             blob = self._path(key).read_bytes()
         except OSError:
@@ -145,7 +159,7 @@ class TaskCache:
             return None
 
     def save(self, key, output):
-        """Store ``output`` under ``key`` atomically.
+        """Store ``output`` (a task record, or a prediction) under ``key`` atomically.
 
         If the folder cannot be written (read-only, full, not a folder), the error is
         kept in ``write_error`` and nothing more is stored; :meth:`warn_unwritable`

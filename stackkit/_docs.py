@@ -91,8 +91,10 @@ ATTRIBUTES = """\
         for the one prediction task of a frozen model, which fits nothing): estimator,
         fold, training and test rows, fit and predict seconds, and when the task
         started and finished (seconds since the first task started), whether it was
-        read from the ``memory`` cache, its cache key (None without ``memory``), and
-        where it ran (``"cpu"``, or ``"gpu:<n>"`` for the GPU lane of device n).
+        read from the ``memory`` cache, its cache key (None without ``memory``),
+        where it ran (``"cpu"``, or ``"gpu:<n>"`` for the GPU lane of device n), why
+        it failed or was skipped (``error``), and its ``status``: ``"ran"``,
+        ``"cached"``, ``"failed"`` or ``"skipped"``.
     best_iterations_ : dict of str to ndarray of shape (n_folds,)
         For each base estimator that stops early (XGBoost ``early_stopping_rounds``,
         LightGBM ``early_stopping_round`` or its ``early_stopping`` callback,

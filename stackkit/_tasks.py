@@ -11,7 +11,6 @@ from contextlib import nullcontext
 from dataclasses import dataclass, replace
 
 import numpy as np
-import pandas as pd
 from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
@@ -20,8 +19,9 @@ from ._early_stopping import Stopped, inner_split, stopper
 from ._gpu import place_on_device, restore_devices
 from ._oof import to_columns
 from ._plane import take_rows
+from ._results import TaskOutput
 from ._source import frozen_output, is_frozen
-from .exceptions import FoldFitError, warn
+from .exceptions import FoldFitError
 
 
 @dataclass(frozen=True)
@@ -46,23 +46,12 @@ class Task:
     row_params: tuple
     frozen: bool = False
 
-
-@dataclass(frozen=True)
-class TaskResult:
-    """What a task returns: the predictions on its test rows and, if asked, the model."""
-
-    task: Task
-    model: object
-    predictions: np.ndarray | None
-    fit_time: float
-    predict_time: float
-    started: float  # wall-clock (time.time) when the worker began and finished the task
-    finished: float
-    stopped: Stopped | None  # the rounds an early-stopped model kept
-    error: str | None = None  # why the task failed (on_error="warn"), else None
-    cached: bool = False  # True: read from the memory= cache, not run in this fit
-    cache_key: str | None = None  # the task's memory= cache entry (None: caching off)
-    device: str | None = None  # where it ran: "cpu" or "gpu:<lane>"; None if read from cache
+    @property
+    def where(self):
+        """The task's part of its estimator's work, for messages (e.g. ``"fold 2/5"``)."""
+        if self.frozen:
+            return "its frozen predictions"
+        return "the full refit" if self.fold is None else f"fold {self.fold + 1}/{self.n_folds}"
 
 
 def make_tasks(named_estimators, methods, plan, *, refit, fit_params):
@@ -99,8 +88,8 @@ def frozen_by_fold(results, plan):
         if not result.task.frozen or result.predictions is None:
             by_fold.append(result)
             continue
-        by_fold += [replace(result, task=replace(result.task, fold=fold, test=test),
-                            predictions=result.predictions[test])
+        by_fold += [result.with_predictions(replace(result.task, fold=fold, test=test),
+                                            result.predictions[test])
                     for fold, (_, test) in enumerate(plan.folds)]
     return by_fold
 
@@ -119,25 +108,27 @@ def run_task(task, X, y, target_kind, n_threads, device=None, catch=False):
     limited by threadpoolctl. ``device`` (a GPU lane's device number) is given to the
     clone's GPU parameters that name no device, and taken back after predicting; a lane
     runs in a thread of the calling process, so there threadpoolctl's process-wide
-    limit is not set (it would race with the other threads). Returns the fields of a
-    :class:`TaskResult` after ``task`` (the task itself is not sent back: the caller
-    has it). A failure raises :class:`FoldFitError`, or with ``catch`` comes back as
-    the ``error`` field (``on_error="warn"``).
+    limit is not set (it would race with the other threads). Returns a
+    :class:`~stackkit._results.TaskOutput` (the task itself is not sent back: the
+    caller has it). A failure raises :class:`FoldFitError`, or with ``catch`` comes
+    back as the record's ``error`` (``on_error="warn"``).
     """
     started = time.time()
     try:
         with threadpool_limits(limits=n_threads) if device is None else nullcontext():
             outcome = _fit_and_predict(task, X, y, target_kind, n_threads, device)
     except Exception as exc:
-        where = ("its frozen predictions" if task.frozen else "the full refit"
-                 if task.fold is None else f"fold {task.fold + 1}/{task.n_folds}")
         message = (f"estimator {task.name!r} ({type(task.estimator).__name__}) failed on "
-                   f"{where} ({len(task.train)} training rows): {type(exc).__name__}: {exc}")
+                   f"{task.where} ({len(task.train)} training rows): "
+                   f"{type(exc).__name__}: {exc}")
         if not catch:
             raise FoldFitError(message) from exc
-        return None, None, np.nan, np.nan, started, time.time(), None, message
-    *fitted, stopped = outcome
-    return (*fitted, started, time.time(), stopped, None)
+        return TaskOutput(model=None, predictions=None, fit_time=np.nan, predict_time=np.nan,
+                          started=started, finished=time.time(), error=message)
+    model, predictions, fit_time, predict_time, stopped = outcome
+    return TaskOutput(model=model, predictions=predictions, fit_time=fit_time,
+                      predict_time=predict_time, started=started, finished=time.time(),
+                      stopped=stopped)
 
 
 def _fit_and_predict(task, X, y, target_kind, n_threads, device):
@@ -185,62 +176,3 @@ def _fit(model, task, X, y, target_kind):
     return Stopped(int(rounds))
 
 
-def drop_failed(named_estimators, methods, results):
-    """Leave out every base estimator with a failed task, warning once for each.
-
-    Returns the remaining estimators, their methods, their results (renumbered), and
-    ``{name: error}`` of the dropped ones (its first failing fold's, else its refit's).
-    Raises if every estimator failed.
-    """
-    errors = {}
-    failed = [r for r in results if r.error]
-    for result in sorted(failed, key=lambda r: (r.task.fold is None, r.task.fold or 0)):
-        errors.setdefault(result.task.name, result.error)
-    if not errors:
-        return named_estimators, methods, results, {}
-    if len(errors) == len(named_estimators):
-        raise FoldFitError("every base estimator failed: " + "; ".join(errors.values()))
-    for message in errors.values():
-        warn(f"{message}; it is dropped from the stack (on_error='warn')")
-    keep = [i for i, (name, _) in enumerate(named_estimators) if name not in errors]
-    index = {old: new for new, old in enumerate(keep)}
-    kept = [replace(r, task=replace(r.task, est_index=index[r.task.est_index]))
-            for r in results if r.task.name not in errors]
-    return ([named_estimators[i] for i in keep], [methods[i] for i in keep], kept, errors)
-
-
-def task_log(results):
-    """One row per task: estimator, fold (``"full"`` for the refit), rows and seconds.
-
-    A frozen estimator's one task has ``fold="frozen"``, no training rows and no fit.
-
-    ``started`` and ``finished`` are seconds since the first task of this fit started
-    (NaN for tasks read from the cache, marked ``cached``); ``cache_key`` names the
-    task's ``memory=`` entry (None when caching is off or the estimator cannot be hashed);
-    ``device`` is ``"cpu"`` or the GPU lane ``"gpu:<n>"`` it ran in (None if cached);
-    ``error`` says why a task failed (``on_error="warn"``), else None.
-    """
-    ran = [r for r in results if not r.cached]
-    origin = min((r.started for r in ran), default=0.0)
-    return pd.DataFrame(
-        {
-            "estimator": [r.task.name for r in results],
-            "fold": [_fold_label(r.task) for r in results],
-            "n_train": [len(r.task.train) for r in results],
-            "n_test": [0 if r.task.test is None else len(r.task.test) for r in results],
-            "fit_time": [r.fit_time for r in results],
-            "predict_time": [r.predict_time for r in results],
-            "started": [np.nan if r.cached else r.started - origin for r in results],
-            "finished": [np.nan if r.cached else r.finished - origin for r in results],
-            "cached": [r.cached for r in results],
-            "cache_key": [r.cache_key for r in results],
-            "device": [r.device for r in results],
-            "error": [r.error for r in results],
-        }
-    )
-
-
-def _fold_label(task):
-    if task.frozen:
-        return "frozen"
-    return "full" if task.fold is None else task.fold

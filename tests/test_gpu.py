@@ -141,7 +141,7 @@ def test_a_lane_counts_and_caches_each_task_as_it_finishes(data, tmp_path, monke
     pretend_gpus(monkeypatch, 1)
     X, y = data[0][:300], data[1][:300]
     updates = []
-    monkeypatch.setattr("stackkit._parallel.progress_bar", lambda *args: RecordingBar(updates))
+    monkeypatch.setattr("stackkit._runner.progress_bar", lambda *args: RecordingBar(updates))
     marker, log = tmp_path / "fail", tmp_path / "gpu.log"
     marker.touch()
     stack = StackingRegressor([("gpu", FlakyBoosting(str(log), str(marker)))], cv=3,
@@ -167,7 +167,7 @@ def test_lane_device_is_taken_back_in_fitted_and_cached_models(tmp_path, monkeyp
     assert stack.task_log_.device.tolist() == ["gpu:0", "gpu:1", "gpu:0"]
     assert [m.get_params()["device"] for m in stack.estimators_[0].estimators] == ["cuda"] * 3
     cache = TaskCache(tmp_path / "cache")
-    stored = [cache.load(key)[0] for key in stack.task_log_.cache_key]
+    stored = [cache.load(key).model for key in stack.task_log_.cache_key]
     assert [m.get_params()["device"] for m in stored] == ["cuda"] * 3
     assert clone(stored[1]).get_params()["device"] == "cuda"
     assert stack.predict(X).shape == (200,)
