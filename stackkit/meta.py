@@ -13,7 +13,7 @@ stack, and each exposes ``weights_``, a pandas Series of one weight per base mod
   model (the "discrete Super Learner"), a baseline and a guard.
 
 Which columns belong to which base model: a stack passes its
-:class:`~stackkit._oof.Layout` to every final estimator whose ``fit`` takes a
+:class:`~stackkit.layout.Layout` to every final estimator whose ``fit`` takes a
 ``layout`` argument, so these learn the model names and column blocks from the stack,
 never from column names. Used on their own, ``fit(X, y)`` without ``layout`` takes
 every column as one model's prediction (regression and binary probabilities) or every
