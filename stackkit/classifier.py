@@ -17,6 +17,8 @@ from . import _docs
 from ._base import BaseStacking, _final_has
 from ._target import Target
 
+__all__ = ["StackingClassifier"]
+
 
 class StackingClassifier(ClassifierMixin, BaseStacking):
     __doc__ = f"""Stack classifiers through out-of-fold predictions.

@@ -20,6 +20,8 @@ import warnings
 from . import _cli_commands, demo
 from ._cli_data import TASKS, CommandError
 
+__all__ = ["main"]
+
 EXIT_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED = 2, 1, 130
 
 

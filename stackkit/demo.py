@@ -39,6 +39,8 @@ from .classifier import StackingClassifier
 from .datasets import load_magic_telescope
 from .report import leaderboard
 
+__all__ = ["base_estimators", "load_split", "main", "run"]
+
 POSITIVE_CLASS = "gamma"
 HOLDOUT_FRACTION = 0.25
 

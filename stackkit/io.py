@@ -32,6 +32,8 @@ from ._compat import skops_io
 from ._file_checks import check_loaded
 from .exceptions import ModelFileError, UntrustedTypeError
 
+__all__ = ["dump", "is_trusted", "load"]
+
 # Deflate expands at most ~1032x: a zip that declares more is a zip bomb.
 MAX_EXPANSION = 1100
 PICKLE_START = b"\x80"  # protocol 2 and later

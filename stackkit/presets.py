@@ -16,6 +16,8 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from ._gpu import visible_gpus
 
+__all__ = ["categorical_columns", "default_estimators", "numeric_columns"]
+
 TASKS = ("binary", "multiclass", "regression")
 DEVICES = ("auto", "cpu", "cuda")
 MAX_ROUNDS = 2000  # an upper bound: early stopping decides the rounds per fold

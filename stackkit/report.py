@@ -27,6 +27,9 @@ from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 from ._compat import pyplot
 from ._meta_base import FixedClassifier, FixedRegressor, as_probabilities
 
+__all__ = ["leaderboard", "oof_correlation", "plot_correlation", "plot_leaderboard",
+           "plot_weights"]
+
 COLUMNS = ["kind", "score", "fold_mean", "fold_std", "fit_time", "predict_time", "weight",
            "estimate", "note"]
 

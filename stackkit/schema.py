@@ -22,6 +22,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from .exceptions import warn
 
+__all__ = ["TableSchema"]
+
 
 class TableSchema(TransformerMixin, BaseEstimator):
     """Check a table's columns against the training columns and restore their dtypes.
