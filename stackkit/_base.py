@@ -48,6 +48,7 @@ class BaseStacking(
 
     _required_parameters = ["estimators"]
     _auto_methods = ("predict",)  # the order in which stack_method="auto" tries methods
+    _parameter_constraints = param_checks.STACK_CONSTRAINTS
 
     @abstractmethod
     def __init__(self, estimators, final_estimator=None, *, cv=5, stack_method="auto",
@@ -185,11 +186,11 @@ class BaseStacking(
         return get_tags(self).estimator_type == "classifier"
 
     def _validate_fit_input(self, X, y, sample_weight):
-        param_checks.check_flag(self.passthrough, "passthrough")
-        param_checks.check_flag(self.refit, "refit")
-        param_checks.check_verbose(self.verbose)
-        param_checks.check_on_error(self.on_error)
-        param_checks.check_n_jobs(self.n_jobs)
+        param_checks.validate_params(self, {
+            **param_checks.STACK_EXPLANATIONS, "memory": TaskCache.from_memory,
+            "estimators": partial(checks.validate_estimators, reserved_names=()),
+            "final_estimator": partial(checks.validate_final_estimator,
+                                       is_classifier_stack=self._is_clf())})
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None"

@@ -20,6 +20,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ._param_checks import validate_params
 from .exceptions import warn
 
 __all__ = ["TableSchema"]
@@ -43,8 +44,11 @@ class TableSchema(TransformerMixin, BaseEstimator):
         The name of ``y`` at fit time (a Series' name), for labelling predictions.
     """
 
+    _parameter_constraints = {}  # none yet; a new one must be declared (and is checked)
+
     def fit(self, X, y=None):
         """Record the columns of the DataFrame ``X`` and the name of ``y``."""
+        validate_params(self)
         if not isinstance(X, pd.DataFrame):
             raise TypeError(f"TableSchema needs a pandas DataFrame, got {type(X).__name__}")
         dates = [str(c) for c in X.columns if _is_time(X[c])]

@@ -17,6 +17,8 @@ columns it was trained on against those of ``X``, and for classifiers its classe
 against the target's labels.
 """
 
+from functools import partial
+
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.exceptions import NotFittedError
@@ -25,6 +27,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from ._param_checks import HasMethods, validate_params
 from ._source import (INIT_PARAMS, column_mismatch, is_frozen, library_of, rounds,
                       source_booster, source_classes, source_model)
 
@@ -119,6 +122,13 @@ class WarmStart(MetaEstimatorMixin, BaseEstimator):
     40
     """
 
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit"])],
+        # a fitted wrapper, a raw Booster, FrozenEstimator...: source_booster checks it
+        # in full, with messages naming what is wrong
+        "source": "no_validation",
+    }
+
     def __init__(self, estimator, source):
         self.estimator = estimator
         self.source = source
@@ -163,6 +173,7 @@ class WarmStart(MetaEstimatorMixin, BaseEstimator):
         -------
         self : WarmStart
         """
+        validate_params(self, {"estimator": partial(library_of, what="estimator")})
         library = library_of(self.estimator, "estimator")
         booster = source_booster(self.source, library)
         problem = column_mismatch(source_model(self.source), X)
