@@ -98,8 +98,9 @@ def test_the_same_mistake_raises_the_same_type_on_every_class(mistake, name, par
         estimator.fit(*CLASSIFY)
     assert isinstance(caught.value, ValueError) and isinstance(caught.value, TypeError)
     message = str(caught.value)
-    sentence = rf"^The '{param}' parameter of {name} must be .* Got {re.escape(repr(value))} instead\."
-    assert re.match(sentence, message), message
+    got = re.escape(repr(value))
+    assert re.match(rf"^The '{param}' parameter of {name} must be .* Got {got} instead\.",
+                    message), message
     if hint is not None:  # stackkit's explanation follows scikit-learn's sentence
         assert re.search(rf"instead\. {re.escape(hint)}", message), message
     assert not any(attr.endswith("_") and not attr.startswith("_") for attr in vars(estimator))
