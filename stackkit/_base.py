@@ -125,9 +125,23 @@ class BaseStacking(
         labels into the next step. Equals ``oof_`` when ``passthrough=False``; rows no
         fold tested are NaN.
 
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Training data, as in :meth:`fit`.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            As in :meth:`fit`.
+        groups : array-like of shape (n_samples,), default=None
+            As in :meth:`fit`.
+        **fit_params : dict
+            As in :meth:`fit`.
+
         Returns
         -------
         X_meta : ndarray or DataFrame of shape (n_samples, n_meta_features)
+            The out-of-fold meta-features (then X's columns if ``passthrough``).
         """
         X = self._fit(X, y, sample_weight, groups, fit_params)
         return self._final_input(self.oof_, X)
@@ -282,7 +296,7 @@ class BaseStacking(
     # -- predict -------------------------------------------------------------------------
 
     def transform(self, X):
-        """Meta-features of new rows: the base models' predictions (then X if passthrough).
+        """Compute the meta-features of new rows: the base models' predictions.
 
         A pure function of ``X``: with ``refit=True`` the models refit on all rows
         predict; with ``refit=False`` the mean of the fold models.
@@ -290,10 +304,12 @@ class BaseStacking(
         Parameters
         ----------
         X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            New rows, with the columns seen in fit.
 
         Returns
         -------
         X_meta : ndarray or DataFrame of shape (n_samples, n_meta_features)
+            The base models' predictions, then X's columns if ``passthrough``.
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
@@ -320,7 +336,7 @@ class BaseStacking(
                                    self.n_features_in_)
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the meta-features: ``<name>__<class>`` per column, then passthrough names.
+        """Name the meta-features: ``<name>__<class>`` per column, then passthrough names.
 
         Parameters
         ----------
@@ -331,6 +347,7 @@ class BaseStacking(
         Returns
         -------
         feature_names_out : ndarray of str
+            One name per column of :meth:`transform`'s output.
         """
         check_is_fitted(self)
         names = self.layout_.feature_names()
@@ -346,10 +363,12 @@ class BaseStacking(
         Parameters
         ----------
         X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            New rows, with the columns seen in fit.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The final estimator's predictions.
         """
         return self._final_output("predict", X)
 

@@ -117,10 +117,12 @@ class StackingClassifier(ClassifierMixin, BaseStacking):
         Parameters
         ----------
         X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            New rows, with the columns seen in fit.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, as in ``classes_``.
         """
         codes = self._final_output("predict", X)
         if self.layout_.target_kind == "multilabel":
@@ -134,6 +136,7 @@ class StackingClassifier(ClassifierMixin, BaseStacking):
         Parameters
         ----------
         X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            New rows, with the columns seen in fit.
 
         Returns
         -------
@@ -153,10 +156,12 @@ class StackingClassifier(ClassifierMixin, BaseStacking):
         Parameters
         ----------
         X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            New rows, with the columns seen in fit.
 
         Returns
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            One column per class (one value per row for a binary target).
         """
         return self._final_output("decision_function", X)
 

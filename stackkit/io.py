@@ -50,6 +50,7 @@ def dump(model, path):
     model : estimator
         A fitted stack (or any estimator skops can store).
     path : str or path-like
+        Where to write the file (conventionally ``.skops``).
     """
     path = Path(path)
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
@@ -73,6 +74,7 @@ def load(path, *, trusted=()):
     Parameters
     ----------
     path : str or path-like
+        A file written by :func:`dump`.
     trusted : sequence of str, default=()
         Further names (``"module.Name"``, as the class or function calls itself) to
         trust, beyond stackkit's list. An alias (a name under which a module merely
@@ -81,6 +83,7 @@ def load(path, *, trusted=()):
     Returns
     -------
     model : estimator
+        The model, checked, with ``memory=None`` on every stack.
 
     Raises
     ------
@@ -115,8 +118,16 @@ def load(path, *, trusted=()):
 def is_trusted(name):
     """Whether stackkit trusts the type or function called ``name`` in a saved model.
 
-    True for the names on stackkit's list (see the README, "Saving a stack safely")
-    that resolve to an object calling itself by that name.
+    Parameters
+    ----------
+    name : str
+        ``module.Qualname``, as a model file names a type or function.
+
+    Returns
+    -------
+    trusted : bool
+        True for the names on stackkit's list (see the README, "Saving a stack
+        safely") that resolve to an object calling itself by that name.
     """
     return _trust.is_trusted(name) or _trust.is_trusted(name, "function")
 

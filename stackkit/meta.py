@@ -69,13 +69,16 @@ _PROBABILITY_FIT_DOC = """Fit the weights on the base models' out-of-fold probab
             Per base model, the positive class's probability (binary) or one column
             per class (multiclass).
         y : array-like of shape (n_samples,)
+            Class labels.
         sample_weight : array-like of shape (n_samples,), default=None
+            Row weights of the loss.
         layout : Layout, default=None
             The stack's column layout (passed by the stack).
 
         Returns
         -------
         self : object
+            The fitted meta-learner.
         """
 
 
@@ -110,13 +113,16 @@ class NNLSRegressor(ValueBlend):
         X : array-like of shape (n_samples, n_features)
             One column per base model.
         y : array-like of shape (n_samples,)
+            Target values.
         sample_weight : array-like of shape (n_samples,), default=None
+            Row weights of the squared error.
         layout : Layout, default=None
             The stack's column layout (passed by the stack); None: one model per column.
 
         Returns
         -------
         self : object
+            The fitted meta-learner.
         """
         validate_params(self)
         names, X, y, weights = self._prepare(X, y, sample_weight, layout)
@@ -244,7 +250,9 @@ _FIT_DOC = """Select on the base models' out-of-fold predictions.
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The base models' predictions (probabilities for a classifier).
         y : array-like of shape (n_samples,)
+            Target values.
         sample_weight : array-like of shape (n_samples,), default=None
             Passed to the scorer.
         layout : Layout, default=None
@@ -253,6 +261,7 @@ _FIT_DOC = """Select on the base models' out-of-fold predictions.
         Returns
         -------
         self : object
+            The fitted meta-learner.
         """
 
 

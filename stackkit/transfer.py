@@ -150,6 +150,7 @@ class WarmStart(MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         params : dict
+            Parameter names mapped to their values.
         """
         params = super().get_params(deep=False)
         if deep and hasattr(self.estimator, "get_params"):
@@ -165,13 +166,16 @@ class WarmStart(MetaEstimatorMixin, BaseEstimator):
         X : {array-like, DataFrame} of shape (n_samples, n_features)
             Target data, with the columns the source was trained on.
         y : array-like of shape (n_samples,)
+            Target values.
         sample_weight : array-like of shape (n_samples,), default=None
+            Row weights, passed to the booster's ``fit``.
         **fit_params : dict
             Passed to the booster's ``fit`` (``eval_set``, ``callbacks``, ...).
 
         Returns
         -------
         self : WarmStart
+            The fitted model.
         """
         validate_params(self, {"estimator": partial(library_of, what="estimator")})
         library = library_of(self.estimator, "estimator")
@@ -193,19 +197,56 @@ class WarmStart(MetaEstimatorMixin, BaseEstimator):
         return self
 
     def predict(self, X):
-        """Predict with the fitted booster."""
+        """Predict with the fitted booster.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Rows with the columns seen in fit.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            The booster's predictions.
+        """
         check_is_fitted(self)
         return self.estimator_.predict(X)
 
     @available_if(_inner_has("predict_proba"))
     def predict_proba(self, X):
-        """Class probabilities of the fitted booster."""
+        """Predict class probabilities with the fitted booster.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Rows with the columns seen in fit.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
         check_is_fitted(self)
         return self.estimator_.predict_proba(X)
 
     @available_if(_inner_has("score"))
     def score(self, X, y, sample_weight=None):
-        """The fitted booster's ``score`` (accuracy or R²)."""
+        """Score the fitted booster: its accuracy or R².
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Test rows.
+        y : array-like of shape (n_samples,)
+            True values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights.
+
+        Returns
+        -------
+        score : float
+            The booster's own ``score``.
+        """
         check_is_fitted(self)
         return self.estimator_.score(X, y, sample_weight=sample_weight)
 
