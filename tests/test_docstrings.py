@@ -18,8 +18,8 @@ from test_public_api import PUBLIC_MODULES  # noqa: E402
 SKIPPED = {
     "ES01": "an extended summary only where the summary line is not enough",
     "SA01": "See Also only where a neighbour really helps (the two stacks name each other)",
-    "EX01": "examples run as doctests in each module's docstring and in the README; "
-            "one per method and class would repeat them",
+    "EX01": "examples run as doctests in each module's docstring (and in examples/, "
+            "which tests run); one per method and class would repeat them",
     "RT02": "returns are named (``self : object``, ``proba : ndarray``) so the text can "
             "refer to them, which numpydoc's format allows",
 }
