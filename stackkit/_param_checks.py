@@ -23,7 +23,7 @@ from collections.abc import Iterable
 
 import joblib
 import numpy as np
-from sklearn.utils._param_validation import (  # noqa: F401  (HasMethods, StrOptions re-exported)
+from sklearn.utils._param_validation import (  # HasMethods, StrOptions: used by others too
     HasMethods,
     Interval,
     InvalidParameterError,
@@ -85,7 +85,8 @@ def validate_params(estimator, explain=None):
     Parameters
     ----------
     estimator : estimator
-        Its ``get_params(deep=False)`` are checked, in the order they are declared.
+        Its ``get_params(deep=False)``, checked in the order of its
+        ``_parameter_constraints``.
     explain : dict of str to callable, default=None
         Per parameter, stackkit's own check of a value: called with a refused value,
         it raises a ``TypeError`` or ``ValueError`` whose message says what is wrong
@@ -210,7 +211,8 @@ def check_count(value, name, low):
         raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
 
 
-# stackkit's own check of each parameter of a stack that can do without the estimators
+# stackkit's own checks of a stack's parameters that live here; the stack adds those of
+# estimators, final_estimator and memory (in _validation and _cache)
 STACK_EXPLANATIONS = {
     "passthrough": lambda value: check_flag(value, "passthrough"),
     "refit": lambda value: check_flag(value, "refit"),
