@@ -4,10 +4,12 @@ from . import io, meta, presets, report, transfer
 from ._fold_average import FoldAverage
 from .classifier import StackingClassifier
 from .exceptions import FoldFitError, StackkitError, StackkitWarning
+from .layout import Layout
 from .regressor import StackingRegressor
 
 __all__ = [
     "FoldAverage",
+    "Layout",
     "io",
     "meta",
     "presets",

@@ -1,6 +1,7 @@
 """The shared stacking estimator: one algorithm, thin classifier/regressor variants."""
 
 from abc import ABCMeta, abstractmethod
+from functools import partial
 
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin, clone
@@ -15,7 +16,7 @@ from ._display import html as display_html
 from ._early_stopping import best_iterations
 from ._fold_average import FoldAverage
 from ._gpu import visible_gpus
-from ._oof import Layout, assemble_oof, check_passthrough_names, input_feature_names
+from ._oof import assemble_oof, check_passthrough_names, input_feature_names
 from ._params import StackParamsMixin
 from ._plane import count_rows, join_columns, take_rows, validate_rows
 from ._predict import base_predictions
@@ -25,6 +26,7 @@ from ._source import check_sources
 from ._split import SplitPlan
 from ._state import PlainState
 from ._tasks import frozen_by_fold, make_tasks, params_for_rows
+from .layout import Layout
 
 
 def _final_has(method):
@@ -47,6 +49,7 @@ class BaseStacking(
 
     _required_parameters = ["estimators"]
     _auto_methods = ("predict",)  # the order in which stack_method="auto" tries methods
+    _parameter_constraints = param_checks.STACK_CONSTRAINTS
 
     @abstractmethod
     def __init__(self, estimators, final_estimator=None, *, cv=5, stack_method="auto",
@@ -123,9 +126,23 @@ class BaseStacking(
         labels into the next step. Equals ``oof_`` when ``passthrough=False``; rows no
         fold tested are NaN.
 
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Training data, as in :meth:`fit`.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            As in :meth:`fit`.
+        groups : array-like of shape (n_samples,), default=None
+            As in :meth:`fit`.
+        **fit_params : dict
+            As in :meth:`fit`.
+
         Returns
         -------
         X_meta : ndarray or DataFrame of shape (n_samples, n_meta_features)
+            The out-of-fold meta-features (then X's columns if ``passthrough``).
         """
         X = self._fit(X, y, sample_weight, groups, fit_params)
         return self._final_input(self.oof_, X)
@@ -183,11 +200,11 @@ class BaseStacking(
         return get_tags(self).estimator_type == "classifier"
 
     def _validate_fit_input(self, X, y, sample_weight):
-        param_checks.check_flag(self.passthrough, "passthrough")
-        param_checks.check_flag(self.refit, "refit")
-        param_checks.check_verbose(self.verbose)
-        param_checks.check_on_error(self.on_error)
-        param_checks.check_n_jobs(self.n_jobs)
+        param_checks.validate_params(self, {
+            **param_checks.STACK_EXPLANATIONS, "memory": TaskCache.from_memory,
+            "estimators": partial(checks.validate_estimators, reserved_names=()),
+            "final_estimator": partial(checks.validate_final_estimator,
+                                       is_classifier_stack=self._is_clf())})
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
@@ -272,7 +289,7 @@ class BaseStacking(
     # -- predict -------------------------------------------------------------------------
 
     def transform(self, X):
-        """Meta-features of new rows: the base models' predictions (then X if passthrough).
+        """Compute the meta-features of new rows: the base models' predictions.
 
         A pure function of ``X``: with ``refit=True`` the models refit on all rows
         predict; with ``refit=False`` the mean of the fold models.
@@ -280,10 +297,12 @@ class BaseStacking(
         Parameters
         ----------
         X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            New rows, with the columns seen in fit.
 
         Returns
         -------
         X_meta : ndarray or DataFrame of shape (n_samples, n_meta_features)
+            The base models' predictions, then X's columns if ``passthrough``.
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
@@ -305,7 +324,7 @@ class BaseStacking(
                                    self.n_features_in_)
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the meta-features: ``<name>__<class>`` per column, then passthrough names.
+        """Name the meta-features: ``<name>__<class>`` per column, then passthrough names.
 
         Parameters
         ----------
@@ -316,6 +335,7 @@ class BaseStacking(
         Returns
         -------
         feature_names_out : ndarray of str
+            One name per column of :meth:`transform`'s output.
         """
         check_is_fitted(self)
         names = self.layout_.feature_names()
@@ -331,10 +351,12 @@ class BaseStacking(
         Parameters
         ----------
         X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            New rows, with the columns seen in fit.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The final estimator's predictions.
         """
         return self._final_output("predict", X)
 

@@ -110,7 +110,8 @@ ATTRIBUTES = """\
         The base estimators dropped because a task failed (``on_error="warn"``), each
         with its first error; empty when none was.
     layout_ : Layout
-        Which meta-feature columns belong to which base estimator.
+        Which meta-feature columns belong to which base estimator
+        (:class:`~stackkit.layout.Layout`).
     n_features_in_ : int
         Number of features seen in fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)

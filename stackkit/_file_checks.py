@@ -12,7 +12,7 @@ from sklearn.base import BaseEstimator, is_classifier
 
 from ._base import BaseStacking
 from ._fold_average import FoldAverage
-from ._oof import Layout
+from .layout import Layout
 
 TARGET_KINDS = {"classifier": ("binary", "multiclass", "multilabel"),
                 "regressor": ("continuous", "continuous-multioutput")}

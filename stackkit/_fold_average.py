@@ -35,24 +35,59 @@ class FoldAverage(BaseEstimator):
 
     @property
     def classes_(self):
+        """The class labels of the fold models (classification)."""
         return self.estimators[0].classes_
 
     @property
     def n_features_in_(self):
+        """The number of features the fold models were fit on."""
         return self.estimators[0].n_features_in_
 
     @available_if(_first_model_has("predict_proba"))
     def predict_proba(self, X):
-        """Mean of the fold models' class probabilities."""
+        """Average the fold models' class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Rows to predict.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes) or list of ndarray
+            The mean probabilities (for a multilabel target, one array per label).
+        """
         return _mean([model.predict_proba(X) for model in self.estimators])
 
     @available_if(_first_model_has("decision_function"))
     def decision_function(self, X):
-        """Mean of the fold models' decision values."""
+        """Average the fold models' decision values.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Rows to predict.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The mean decision values.
+        """
         return _mean([model.decision_function(X) for model in self.estimators])
 
     def predict(self, X):
-        """Mean prediction (regression) or majority vote (classification)."""
+        """Predict the mean (regression) or majority vote (classification) of the fold models.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Rows to predict.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The mean prediction, or the most voted label (ties: the lowest).
+        """
         predictions = [model.predict(X) for model in self.estimators]
         if not is_classifier(self.estimators[0]):
             return _mean(predictions)

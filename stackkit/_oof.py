@@ -1,7 +1,5 @@
 """Meta-feature layout: columns per estimator, their names, and OOF assembly."""
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from ._compat import to_host
@@ -40,64 +38,6 @@ def _check_finite(block, method, name):
                      "estimator needs finite meta-features from every base estimator")
 
 
-@dataclass(frozen=True)
-class Layout:
-    """Which meta-feature columns belong to which base estimator.
-
-    Attributes
-    ----------
-    names : tuple of str
-        Base estimator names, in stack order.
-    widths : tuple of int
-        Number of meta-feature columns of each estimator.
-    suffixes : tuple of tuple of str
-        Per estimator, the column suffixes (a class, label or output); empty for a
-        single unnamed column.
-    target_kind : str
-        The target's kind (binary, multiclass, multilabel, continuous, ...), which
-        decides how raw predictions become columns.
-    methods : tuple of str
-        The method whose output fills each estimator's columns (``predict_proba``,
-        ``decision_function`` or ``predict``). For binary probabilities the one
-        column is the positive class's.
-
-    A final estimator whose ``fit`` takes a ``layout`` argument receives the stack's
-    layout there (see :mod:`stackkit.meta`), so it knows which columns belong to which
-    base model without parsing column names.
-    """
-
-    names: tuple
-    widths: tuple
-    suffixes: tuple
-    target_kind: str
-    methods: tuple
-
-    @classmethod
-    def build(cls, names, methods, target_kind, classes, n_outputs):
-        suffixes = tuple(
-            _suffixes(method, target_kind, classes, n_outputs) for method in methods
-        )
-        widths = tuple(max(len(s), 1) for s in suffixes)
-        return cls(tuple(names), widths, suffixes, target_kind, tuple(methods))
-
-    @property
-    def n_columns(self):
-        return sum(self.widths)
-
-    def slices(self):
-        """One ``slice`` of meta-feature columns per estimator."""
-        ends = np.cumsum(self.widths)
-        return [slice(int(end - width), int(end)) for end, width in zip(ends, self.widths)]
-
-    def feature_names(self):
-        """``<name>__<suffix>`` per column, or ``<name>`` for a single unnamed column."""
-        return [
-            f"{name}__{suffix}" if suffixes else name
-            for name, suffixes in zip(self.names, self.suffixes)
-            for suffix in (suffixes or [None])
-        ]
-
-
 def input_feature_names(input_features, known, n_features):
     """Names of the passthrough columns: ``input_features``, checked against those seen in fit.
 
@@ -129,16 +69,6 @@ def check_passthrough_names(layout, input_names):
                 f"meta-feature of estimator {owners[column]!r}; rename the column or the "
                 "estimator, so each column the final estimator sees has its own name"
             )
-
-
-def _suffixes(method, target_kind, classes, n_outputs):
-    if target_kind in ("multilabel", "continuous-multioutput"):
-        return tuple(str(k) for k in range(n_outputs))
-    if method == "predict" or target_kind == "continuous":
-        return ()
-    if target_kind == "binary":
-        return (str(classes[1]),)
-    return tuple(str(c) for c in classes)
 
 
 def assemble_oof(results, layout, plan):

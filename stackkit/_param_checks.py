@@ -1,14 +1,121 @@
-"""Checks of the stack's own parameters (flags, ``verbose``, ``on_error``, ``n_jobs``, ``cv``).
+"""The parameters of stackkit's estimators: declared constraints, checked first in ``fit``.
 
-Each raises a ``TypeError`` for a value of the wrong type and a ``ValueError`` for a
-value of the right type out of range, naming the parameter; all run in ``fit`` before
-any fold work.
+Every estimator declares ``_parameter_constraints`` in scikit-learn's vocabulary, and
+its ``fit`` starts with :func:`validate_params`. A value no constraint accepts raises
+scikit-learn's ``InvalidParameterError``, which is both a ``ValueError`` and a
+``TypeError``, so the same mistake raises the same type on every class; its message is
+scikit-learn's sentence followed by stackkit's own explanation of the value (the
+messages of the checks below).
+
+This is the only stackkit module that imports scikit-learn's private
+``sklearn.utils._param_validation``. Declaring constraints in its terms is what lets
+scikit-learn's own ``check_param_validation`` test them; the names the other modules
+need are re-exported from here, so a change of that private module is mended here.
+
+The other checks of the stack's own parameters (the ``(train, test)`` pairs of a ``cv``
+iterable, the estimator list's names, ``stack_method`` per name) are not a parameter's
+type or range; they stay as they are, here and in :mod:`stackkit._validation`.
 """
 
 import numbers
+import os
 from collections.abc import Iterable
 
+import joblib
 import numpy as np
+from sklearn.utils._param_validation import (  # HasMethods, StrOptions: used by others too
+    HasMethods,
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    validate_parameter_constraints,
+)
+
+
+class _IntegersNotBool(Interval):
+    """scikit-learn's interval of integers, without ``True`` and ``False``.
+
+    Python counts a bool as an int; stackkit always refused ``n_jobs=True`` or
+    ``verbose=True`` as a likely mistake (scikit-learn's ``"verbose"`` accepts them).
+    """
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
+
+
+def integers(left=None, right=None):
+    """The constraint "an int (not a bool) in ``[left, right]``"; None: unbounded."""
+    closed = {(True, True): "both", (True, False): "left", (False, True): "right",
+              (False, False): "neither"}[left is not None, right is not None]
+    return _IntegersNotBool(numbers.Integral, left, right, closed=closed)
+
+
+class _Splitter(HasMethods):
+    """An object with a ``split`` method (never a string, whose ``split`` is no splitter's).
+
+    ``"cv_object"`` also asks for ``get_n_splits``; stackkit draws the folds once and
+    never asks for their number, so, like scikit-learn's ``check_cv``, it takes a
+    splitter without it.
+    """
+
+    def __init__(self):
+        super().__init__("split")
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, (str, bytes)) and super().is_satisfied_by(val)
+
+
+STACK_CONSTRAINTS = {
+    "estimators": [list, tuple],
+    "final_estimator": [None, HasMethods(["fit", "predict"])],
+    "cv": ["cv_object", _Splitter()],
+    "stack_method": [StrOptions({"auto", "predict_proba", "decision_function", "predict"}), dict],
+    "passthrough": ["boolean"],
+    "refit": ["boolean"],
+    "memory": [None, str, os.PathLike, joblib.Memory],
+    "on_error": [StrOptions({"raise", "warn"})],
+    "n_jobs": [None, integers(1, None), integers(None, -1)],
+    "verbose": [integers(0, None)],
+}
+
+
+def validate_params(estimator, explain=None):
+    """Check ``estimator``'s parameters against its ``_parameter_constraints``.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Its ``get_params(deep=False)``, checked in the order of its
+        ``_parameter_constraints``.
+    explain : dict of str to callable, default=None
+        Per parameter, stackkit's own check of a value: called with a refused value,
+        it raises a ``TypeError`` or ``ValueError`` whose message says what is wrong
+        with it and what would do, appended to scikit-learn's sentence.
+
+    Raises
+    ------
+    InvalidParameterError
+        For the first parameter whose value no constraint accepts.
+    """
+    params = estimator.get_params(deep=False)
+    for name, constraints in estimator._parameter_constraints.items():
+        try:
+            validate_parameter_constraints({name: constraints}, {name: params[name]},
+                                           caller_name=type(estimator).__name__)
+        except InvalidParameterError as exc:
+            hint = _explanation((explain or {}).get(name), params[name])
+            raise InvalidParameterError(f"{exc} {hint}".rstrip()) from None
+
+
+def _explanation(check, value):
+    """The message of ``check(value)``'s error; empty without a check or an error."""
+    if check is None:
+        return ""
+    try:
+        check(value)
+    except (TypeError, ValueError) as exc:
+        return str(exc)
+    return ""
 
 
 def short_repr(value, limit=80):
@@ -24,6 +131,7 @@ def check_flag(value, name):
 
 
 def check_on_error(value):
+    """Raise unless ``on_error`` is ``"raise"`` or ``"warn"``."""
     if value not in ("raise", "warn"):
         raise ValueError(f"on_error must be 'raise' or 'warn'; got {value!r}")
 
@@ -94,3 +202,22 @@ def _cv_rows(rows, where):
         raise ValueError(f"{where} indices must be a 1-D array of integer row positions or "
                          f"a boolean mask; got {found}")
     return array
+
+
+def check_count(value, name, low):
+    """Raise unless ``value`` is an integer (not a bool) of at least ``low``."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)) \
+            or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
+
+
+# stackkit's own checks of a stack's parameters that live here; the stack adds those of
+# estimators, final_estimator and memory (in _validation and _cache)
+STACK_EXPLANATIONS = {
+    "passthrough": lambda value: check_flag(value, "passthrough"),
+    "refit": lambda value: check_flag(value, "refit"),
+    "verbose": check_verbose,
+    "on_error": check_on_error,
+    "n_jobs": check_n_jobs,
+    "cv": validate_cv,
+}

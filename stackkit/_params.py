@@ -12,6 +12,19 @@ class StackParamsMixin:
     """
 
     def get_params(self, deep=True):
+        """Get the stack's parameters, with each estimator's under its name.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also return each base estimator by its name and its parameters as
+            ``<name>__<param>`` (and the final estimator's as ``final_estimator__*``).
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
         params = BaseEstimator.get_params(self, deep=deep)
         if not deep or not _is_pair_list(self.estimators):
             return params
@@ -23,6 +36,22 @@ class StackParamsMixin:
         return params
 
     def set_params(self, **params):
+        """Set the stack's parameters, a base estimator's by its name.
+
+        ``<name>=estimator`` (or ``"drop"``) replaces a base estimator,
+        ``<name>__<param>`` sets one of its parameters, and ``final_estimator__<param>``
+        works even while ``final_estimator=None`` (the default is put in place first).
+
+        Parameters
+        ----------
+        **params : dict
+            Parameter names mapped to their new values.
+
+        Returns
+        -------
+        self : object
+            The stack.
+        """
         if "estimators" in params:
             self.estimators = params.pop("estimators")
         if "final_estimator" in params:

@@ -23,8 +23,16 @@ from ._plane import column_names
 def is_frozen(estimator):
     """Whether ``estimator`` is frozen: already fitted, and its ``fit`` does nothing.
 
-    True for scikit-learn's ``FrozenEstimator`` and for any estimator following its
-    convention, a ``__sklearn_clone__`` that returns the estimator itself.
+    Parameters
+    ----------
+    estimator : estimator
+        Any estimator.
+
+    Returns
+    -------
+    frozen : bool
+        True for scikit-learn's ``FrozenEstimator`` and for any estimator following
+        its convention, a ``__sklearn_clone__`` that returns the estimator itself.
     """
     if isinstance(estimator, FrozenEstimator):
         return True

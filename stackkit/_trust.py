@@ -22,7 +22,7 @@ BUILTIN_TYPES = (
 )
 STACKKIT_TYPES = (
     "stackkit.classifier.StackingClassifier", "stackkit.regressor.StackingRegressor",
-    "stackkit._fold_average.FoldAverage", "stackkit._oof.Layout",
+    "stackkit._fold_average.FoldAverage", "stackkit.layout.Layout",
     "stackkit.meta.NNLSRegressor", "stackkit.meta.NNLSClassifier",
     "stackkit.meta.BlendClassifier", "stackkit.meta.EnsembleSelectionClassifier",
     "stackkit.meta.EnsembleSelectionRegressor", "stackkit.meta.BestModelClassifier",

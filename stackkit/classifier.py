@@ -17,6 +17,8 @@ from . import _docs
 from ._base import BaseStacking, _final_has
 from ._target import Target
 
+__all__ = ["StackingClassifier"]
+
 
 class StackingClassifier(ClassifierMixin, BaseStacking):
     __doc__ = f"""Stack classifiers through out-of-fold predictions.
@@ -115,10 +117,12 @@ class StackingClassifier(ClassifierMixin, BaseStacking):
         Parameters
         ----------
         X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            New rows, with the columns seen in fit.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, as in ``classes_``.
         """
         codes = self._final_output("predict", X)
         if self.layout_.target_kind == "multilabel":
@@ -132,6 +136,7 @@ class StackingClassifier(ClassifierMixin, BaseStacking):
         Parameters
         ----------
         X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            New rows, with the columns seen in fit.
 
         Returns
         -------
@@ -151,10 +156,12 @@ class StackingClassifier(ClassifierMixin, BaseStacking):
         Parameters
         ----------
         X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            New rows, with the columns seen in fit.
 
         Returns
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            One column per class (one value per row for a binary target).
         """
         return self._final_output("decision_function", X)
 

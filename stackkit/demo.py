@@ -39,15 +39,27 @@ from .classifier import StackingClassifier
 from .datasets import load_magic_telescope
 from .report import leaderboard
 
+__all__ = ["base_estimators", "load_split", "main", "run"]
+
 POSITIVE_CLASS = "gamma"
 HOLDOUT_FRACTION = 0.25
 
 
 def base_estimators(seed):
-    """The demo's base models: a linear model, a forest and two boosters.
+    """Make the demo's base models: a linear model, a forest and two boosters.
 
     No ``n_jobs`` is set: inside the stack each fold task then gets its share of the
     cores, and :func:`with_threads` sets it for the fits alone.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the randomised models.
+
+    Returns
+    -------
+    estimators : list of (str, estimator)
+        ``logistic``, ``extra_trees``, ``xgboost`` and ``lightgbm``, unfitted.
     """
     return [
         ("logistic", make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))),
@@ -61,7 +73,20 @@ def base_estimators(seed):
 
 
 def load_split(sample, seed):
-    """Load the data (``sample`` rows if given), code gamma as 1, split 75/25 stratified."""
+    """Load the data (``sample`` rows if given), code gamma as 1, split 75/25 stratified.
+
+    Parameters
+    ----------
+    sample : int or None
+        Number of rows to draw (seeded, stratified) from the 19,020; None: all.
+    seed : int
+        Seed of the sample and of the split.
+
+    Returns
+    -------
+    split : list of [X_train, X_test, y_train, y_test]
+        DataFrames of the features and Series of the 0/1 target (1: gamma).
+    """
     X, labels = load_magic_telescope()
     y = (labels == POSITIVE_CLASS).astype(np.int64).rename("gamma")
     if sample is not None and sample < len(y):
@@ -116,11 +141,25 @@ def evaluate_stack(estimators, split, cv, n_jobs):
 def run(split, *, cv=5, n_jobs=-1, seed=0):
     """Run the whole comparison on ``split``; return the results table and the stack.
 
-    ``split`` is ``(X_train, X_test, y_train, y_test)``, as from :func:`load_split`.
+    Parameters
+    ----------
+    split : sequence of [X_train, X_test, y_train, y_test]
+        As from :func:`load_split`.
+    cv : int, default=5
+        Folds of the stack's out-of-fold predictions.
+    n_jobs : int, default=-1
+        Parallel fold tasks of the stack, and threads of each base model fit alone.
+    seed : int, default=0
+        Seed of the models.
 
-    The table has one row per base model, then the stack: ``model``, holdout
-    ``roc_auc`` and ``accuracy``, and ``fit_time`` in seconds (each base model fit
-    alone with all ``n_jobs`` cores; the stack's is the wall time of its whole fit).
+    Returns
+    -------
+    results : DataFrame
+        One row per base model, then the stack: ``model``, holdout ``roc_auc`` and
+        ``accuracy``, and ``fit_time`` in seconds (each base model fit alone with all
+        ``n_jobs`` cores; the stack's is the wall time of its whole fit).
+    stack : StackingClassifier
+        The fitted stack.
     """
     estimators = base_estimators(seed)
     rows = evaluate_base(estimators, split, effective_n_jobs(n_jobs))
@@ -251,7 +290,18 @@ def write_split(split, folder):
 
 
 def main(argv=None):
-    """Run the demo from the command line; return the exit status (0)."""
+    """Run the demo from the command line.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        The options (``--help`` lists them); None: the process's.
+
+    Returns
+    -------
+    status : int
+        The exit status, 0.
+    """
     return run_demo(parse_args(argv))
 
 

@@ -4,6 +4,9 @@ import sys
 import warnings
 from pathlib import Path
 
+__all__ = ["FoldFitError", "ModelFileError", "StackkitError", "StackkitWarning",
+           "UntrustedTypeError"]
+
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 
 

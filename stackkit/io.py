@@ -32,6 +32,8 @@ from ._compat import skops_io
 from ._file_checks import check_loaded
 from .exceptions import ModelFileError, UntrustedTypeError
 
+__all__ = ["dump", "is_trusted", "load"]
+
 # Deflate expands at most ~1032x: a zip that declares more is a zip bomb.
 MAX_EXPANSION = 1100
 PICKLE_START = b"\x80"  # protocol 2 and later
@@ -48,6 +50,7 @@ def dump(model, path):
     model : estimator
         A fitted stack (or any estimator skops can store).
     path : str or path-like
+        Where to write the file (conventionally ``.skops``).
     """
     path = Path(path)
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
@@ -71,6 +74,7 @@ def load(path, *, trusted=()):
     Parameters
     ----------
     path : str or path-like
+        A file written by :func:`dump`.
     trusted : sequence of str, default=()
         Further names (``"module.Name"``, as the class or function calls itself) to
         trust, beyond stackkit's list. An alias (a name under which a module merely
@@ -79,6 +83,7 @@ def load(path, *, trusted=()):
     Returns
     -------
     model : estimator
+        The model, checked, with ``memory=None`` on every stack.
 
     Raises
     ------
@@ -113,8 +118,16 @@ def load(path, *, trusted=()):
 def is_trusted(name):
     """Whether stackkit trusts the type or function called ``name`` in a saved model.
 
-    True for the names on stackkit's list (see the README, "Saving a stack safely")
-    that resolve to an object calling itself by that name.
+    Parameters
+    ----------
+    name : str
+        ``module.Qualname``, as a model file names a type or function.
+
+    Returns
+    -------
+    trusted : bool
+        True for the names on stackkit's list (see the README, "Saving a stack
+        safely") that resolve to an object calling itself by that name.
     """
     return _trust.is_trusted(name) or _trust.is_trusted(name, "function")
 

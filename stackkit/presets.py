@@ -18,6 +18,8 @@ from ._boosters.lightgbm import LightGBM
 from ._boosters.xgboost import XGBoost
 from ._gpu import visible_gpus
 
+__all__ = ["categorical_columns", "default_estimators", "numeric_columns"]
+
 TASKS = ("binary", "multiclass", "regression")
 DEVICES = ("auto", "cpu", "cuda")
 MAX_ROUNDS = 2000  # an upper bound: early stopping decides the rounds per fold
@@ -69,14 +71,40 @@ def default_estimators(task, *, device="auto", random_state=0):
 
 
 def numeric_columns(X):
-    """Numeric and boolean columns of a DataFrame; every column of an array."""
+    """Select the numeric and boolean columns of a DataFrame; every column of an array.
+
+    A column selector for ``ColumnTransformer`` (model files may name it).
+
+    Parameters
+    ----------
+    X : DataFrame or array-like of shape (n_samples, n_features)
+        The table whose columns are selected.
+
+    Returns
+    -------
+    columns : list
+        Column names (DataFrame) or positions (array).
+    """
     if hasattr(X, "select_dtypes"):
         return list(X.select_dtypes(include=["number", "bool"]).columns)
     return list(range(X.shape[1]))
 
 
 def categorical_columns(X):
-    """The other columns of a DataFrame (category, string); none of an array."""
+    """Select the other columns of a DataFrame (category, string); none of an array.
+
+    A column selector for ``ColumnTransformer`` (model files may name it).
+
+    Parameters
+    ----------
+    X : DataFrame or array-like of shape (n_samples, n_features)
+        The table whose columns are selected.
+
+    Returns
+    -------
+    columns : list
+        Column names (DataFrame); empty for an array.
+    """
     if hasattr(X, "select_dtypes"):
         numeric = set(numeric_columns(X))
         return [column for column in X.columns if column not in numeric]

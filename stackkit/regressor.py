@@ -10,6 +10,8 @@ from . import _docs
 from ._base import BaseStacking
 from ._target import Target
 
+__all__ = ["StackingRegressor"]
+
 
 class StackingRegressor(RegressorMixin, BaseStacking):
     __doc__ = f"""Stack regressors through out-of-fold predictions.

@@ -29,6 +29,9 @@ from ._display import html as display_html
 from ._plane import take_rows
 from .meta._base import FixedClassifier, FixedRegressor, as_probabilities
 
+__all__ = ["leaderboard", "oof_correlation", "plot_correlation", "plot_leaderboard",
+           "plot_weights"]
+
 COLUMNS = ["kind", "score", "fold_mean", "fold_std", "fit_time", "predict_time", "weight",
            "estimate", "note"]
 
@@ -56,6 +59,7 @@ def leaderboard(stack, scoring=None, *, nested=False, X=None, y=None, cv=5):
     Parameters
     ----------
     stack : fitted StackingClassifier or StackingRegressor
+        The stack to report on.
     scoring : str or callable, default=None
         Any scikit-learn scorer; None: the stack's ``score`` metric (accuracy or R²).
         Higher is better, as for every scikit-learn scorer.
@@ -108,11 +112,13 @@ def oof_correlation(stack, method="pearson"):
     Parameters
     ----------
     stack : fitted StackingClassifier or StackingRegressor
+        The stack to report on.
     method : {"pearson", "spearman", "kendall"}, default="pearson"
 
     Returns
     -------
     correlation : DataFrame of shape (n_models, n_models)
+        Indexed and labelled by base model name.
     """
     check_is_fitted(stack)
     tested = ~np.isnan(stack.oof_).any(axis=1)
@@ -251,16 +257,18 @@ def plot_leaderboard(stack, scoring=None, *, ax=None, **leaderboard_params):
     Parameters
     ----------
     stack : fitted StackingClassifier or StackingRegressor
+        The stack to report on.
     scoring : str or callable, default=None
         As in :func:`leaderboard`.
     ax : matplotlib Axes, default=None
         Where to draw; a new figure's Axes by default.
-    **leaderboard_params
+    **leaderboard_params : dict
         Passed to :func:`leaderboard` (``nested``, ``X``, ``y``, ``cv``).
 
     Returns
     -------
     ax : matplotlib Axes
+        The Axes drawn on.
     """
     board = leaderboard(stack, scoring, **leaderboard_params).dropna(subset=["fold_mean"])
     ax = _axes(ax)
@@ -273,11 +281,19 @@ def plot_leaderboard(stack, scoring=None, *, ax=None, **leaderboard_params):
 
 
 def plot_correlation(stack, *, ax=None):
-    """Heat map of :func:`oof_correlation`, each cell labelled with its value.
+    """Draw a heat map of :func:`oof_correlation`, each cell labelled with its value.
+
+    Parameters
+    ----------
+    stack : fitted StackingClassifier or StackingRegressor
+        The stack to report on.
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure's Axes by default.
 
     Returns
     -------
     ax : matplotlib Axes
+        The Axes drawn on.
     """
     correlation = oof_correlation(stack)
     ax = _axes(ax)
@@ -293,11 +309,24 @@ def plot_correlation(stack, *, ax=None):
 
 
 def plot_weights(stack, *, ax=None):
-    """Bar chart of the final estimator's weight (or coefficient) for each base model.
+    """Draw a bar chart of the final estimator's weight (or coefficient) per base model.
+
+    Parameters
+    ----------
+    stack : fitted StackingClassifier or StackingRegressor
+        The stack to report on.
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure's Axes by default.
 
     Returns
     -------
     ax : matplotlib Axes
+        The Axes drawn on.
+
+    Raises
+    ------
+    ValueError
+        The final estimator has neither ``weights_`` nor ``coef_``.
     """
     check_is_fitted(stack)
     weights = pd.Series(_final_weights(stack), dtype=float)

@@ -20,8 +20,11 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ._param_checks import validate_params
 from ._source import column_differences
 from .exceptions import warn
+
+__all__ = ["TableSchema"]
 
 
 class TableSchema(TransformerMixin, BaseEstimator):
@@ -42,8 +45,31 @@ class TableSchema(TransformerMixin, BaseEstimator):
         The name of ``y`` at fit time (a Series' name), for labelling predictions.
     """
 
+    _parameter_constraints = {}  # none yet; a new one must be declared (and is checked)
+
     def fit(self, X, y=None):
-        """Record the columns of the DataFrame ``X`` and the name of ``y``."""
+        """Record the columns of the DataFrame ``X`` and the name of ``y``.
+
+        Parameters
+        ----------
+        X : DataFrame
+            The training table.
+        y : Series or array-like, default=None
+            The target; only its name is kept.
+
+        Returns
+        -------
+        self : TableSchema
+            The fitted schema.
+
+        Raises
+        ------
+        TypeError
+            ``X`` is not a DataFrame.
+        ValueError
+            A column holds dates or times.
+        """
+        validate_params(self)
         if not isinstance(X, pd.DataFrame):
             raise TypeError(f"TableSchema needs a pandas DataFrame, got {type(X).__name__}")
         dates = [str(c) for c in X.columns if _is_time(X[c])]
@@ -60,7 +86,21 @@ class TableSchema(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        """``X``'s training columns, in training order, with the training dtypes.
+        """Restore ``X``'s training columns, in training order, with the training dtypes.
+
+        Values of a non-numeric column not seen in training become missing, with a
+        warning.
+
+        Parameters
+        ----------
+        X : DataFrame
+            A table with (at least) the training columns, in any order.
+
+        Returns
+        -------
+        X_restored : DataFrame
+            The training columns only, numeric ones as numbers and the others as pandas
+            ``category`` with the training categories.
 
         Raises
         ------

@@ -19,6 +19,8 @@ start through the engine's interface
 :class:`~stackkit._boosters.warm_start.WarmStartedBooster`).
 """
 
+from functools import partial
+
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils import get_tags
@@ -26,6 +28,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._boosters.warm_start import WarmStartedBooster
+from ._param_checks import HasMethods, validate_params
 from ._source import column_mismatch, is_frozen, library_of, rounds, source_booster, source_model
 
 __all__ = ["WarmStart", "freeze", "is_frozen"]
@@ -119,6 +122,13 @@ class WarmStart(WarmStartedBooster, MetaEstimatorMixin, BaseEstimator):
     40
     """
 
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit"])],
+        # a fitted wrapper, a raw Booster, FrozenEstimator...: source_booster checks it
+        # in full, with messages naming what is wrong
+        "source": "no_validation",
+    }
+
     def __init__(self, estimator, source):
         self.estimator = estimator
         self.source = source
@@ -140,6 +150,7 @@ class WarmStart(WarmStartedBooster, MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         params : dict
+            Parameter names mapped to their values.
         """
         params = super().get_params(deep=False)
         if deep and hasattr(self.estimator, "get_params"):
@@ -155,14 +166,18 @@ class WarmStart(WarmStartedBooster, MetaEstimatorMixin, BaseEstimator):
         X : {array-like, DataFrame} of shape (n_samples, n_features)
             Target data, with the columns the source was trained on.
         y : array-like of shape (n_samples,)
+            Target values.
         sample_weight : array-like of shape (n_samples,), default=None
+            Row weights, passed to the booster's ``fit``.
         **fit_params : dict
             Passed to the booster's ``fit`` (``eval_set``, ``callbacks``, ...).
 
         Returns
         -------
         self : WarmStart
+            The fitted model.
         """
+        validate_params(self, {"estimator": partial(library_of, what="estimator")})
         library = library_of(self.estimator, "estimator")
         booster = source_booster(self.source, library)
         problem = column_mismatch(source_model(self.source), X)
@@ -194,19 +209,56 @@ class WarmStart(WarmStartedBooster, MetaEstimatorMixin, BaseEstimator):
         return self.n_source_rounds_
 
     def predict(self, X):
-        """Predict with the fitted booster."""
+        """Predict with the fitted booster.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Rows with the columns seen in fit.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            The booster's predictions.
+        """
         check_is_fitted(self)
         return self.estimator_.predict(X)
 
     @available_if(_inner_has("predict_proba"))
     def predict_proba(self, X):
-        """Class probabilities of the fitted booster."""
+        """Predict class probabilities with the fitted booster.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Rows with the columns seen in fit.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
         check_is_fitted(self)
         return self.estimator_.predict_proba(X)
 
     @available_if(_inner_has("score"))
     def score(self, X, y, sample_weight=None):
-        """The fitted booster's ``score`` (accuracy or R²)."""
+        """Score the fitted booster: its accuracy or R².
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Test rows.
+        y : array-like of shape (n_samples,)
+            True values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights.
+
+        Returns
+        -------
+        score : float
+            The booster's own ``score``.
+        """
         check_is_fitted(self)
         return self.estimator_.score(X, y, sample_weight=sample_weight)
 

@@ -258,7 +258,7 @@ NAME_POOL = [
     "builtins.eval", "builtins.exec", "builtins.open", "builtins.getattr", "shutil.rmtree",
     "pathlib.Path", "pathlib.PosixPath", "functools.partial", "operator.methodcaller",
     "importlib.import_module", "sklearn.datasets.fetch_openml", "numpy.load", "builtins.dict",
-    "builtins.list", "builtins.str", "numpy.ndarray", "stackkit._oof.Layout",
+    "builtins.list", "builtins.str", "numpy.ndarray", "stackkit.layout.Layout",
     "stackkit.presets.numeric_columns", "sklearn.linear_model._logistic.LogisticRegression",
     "sklearn.tree._tree.Tree", "xgboost.core.Booster",
 ]

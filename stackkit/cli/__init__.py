@@ -21,6 +21,8 @@ from .. import demo
 from . import _commands
 from ._data import TASKS, CommandError
 
+__all__ = ["main"]
+
 EXIT_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED = 2, 1, 130
 
 
@@ -85,7 +87,19 @@ def _add_predict(predict):
 
 
 def main(argv=None):
-    """Run ``stackkit`` with ``argv`` (default: the process's); return the exit status."""
+    """Run the ``stackkit`` command.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        The arguments after ``stackkit``; None: the process's (``sys.argv[1:]``).
+
+    Returns
+    -------
+    status : int
+        The exit status: 0 on success, 2 for a problem with the command's input, 1
+        when fitting or predicting fails, 130 when interrupted.
+    """
     args = build_parser().parse_args(argv)
     try:
         with warnings.catch_warnings():

@@ -13,7 +13,7 @@ stack, and each exposes ``weights_``, a pandas Series of one weight per base mod
   model (the "discrete Super Learner"), a baseline and a guard.
 
 Which columns belong to which base model: a stack passes its
-:class:`~stackkit._oof.Layout` to every final estimator whose ``fit`` takes a
+:class:`~stackkit.layout.Layout` to every final estimator whose ``fit`` takes a
 ``layout`` argument, so these learn the model names and column blocks from the stack,
 never from column names. Used on their own, ``fit(X, y)`` without ``layout`` takes
 every column as one model's prediction (regression and binary probabilities) or every
@@ -36,11 +36,15 @@ features (``passthrough=True``) are not base-model predictions and are refused.
 True
 """
 
+from functools import partial
+
 import numpy as np
+from sklearn.metrics import get_scorer_names
 
 from ._base import (
     ProbabilityBlend, SelectionClassifier, SelectionRegressor, ValueBlend, one_hot,
 )
+from ._param_checks import StrOptions, check_count, integers, validate_params
 from ._weights import least_squares_weights, log_loss_weights
 
 __all__ = [
@@ -48,6 +52,13 @@ __all__ = [
     "EnsembleSelectionClassifier", "EnsembleSelectionRegressor", "NNLSClassifier",
     "NNLSRegressor",
 ]
+
+_SCORING = [None, StrOptions(set(get_scorer_names())), callable]
+_SELECTION_CONSTRAINTS = {"n_iterations": [integers(0, None)], "n_init": [integers(1, None)],
+                          "scoring": _SCORING}
+# stackkit's own check of a refused count, whose message follows scikit-learn's
+_COUNT_CHECKS = {"n_iterations": partial(check_count, name="n_iterations", low=0),
+                 "n_init": partial(check_count, name="n_init", low=1)}
 
 
 _PROBABILITY_FIT_DOC = """Fit the weights on the base models' out-of-fold probabilities.
@@ -58,13 +69,16 @@ _PROBABILITY_FIT_DOC = """Fit the weights on the base models' out-of-fold probab
             Per base model, the positive class's probability (binary) or one column
             per class (multiclass).
         y : array-like of shape (n_samples,)
+            Class labels.
         sample_weight : array-like of shape (n_samples,), default=None
+            Row weights of the loss.
         layout : Layout, default=None
             The stack's column layout (passed by the stack).
 
         Returns
         -------
         self : object
+            The fitted meta-learner.
         """
 
 
@@ -86,6 +100,8 @@ class NNLSRegressor(ValueBlend):
         Number of meta-feature columns seen in fit.
     """
 
+    _parameter_constraints = {"sum_to_one": ["boolean"]}
+
     def __init__(self, sum_to_one=False):
         self.sum_to_one = sum_to_one
 
@@ -97,14 +113,18 @@ class NNLSRegressor(ValueBlend):
         X : array-like of shape (n_samples, n_features)
             One column per base model.
         y : array-like of shape (n_samples,)
+            Target values.
         sample_weight : array-like of shape (n_samples,), default=None
+            Row weights of the squared error.
         layout : Layout, default=None
             The stack's column layout (passed by the stack); None: one model per column.
 
         Returns
         -------
         self : object
+            The fitted meta-learner.
         """
+        validate_params(self)
         names, X, y, weights = self._prepare(X, y, sample_weight, layout)
         self._set_weights(names, least_squares_weights(X, y, weights, sum_to_one=self.sum_to_one))
         return self
@@ -130,10 +150,13 @@ class NNLSClassifier(ProbabilityBlend):
     n_features_in_ : int
     """
 
+    _parameter_constraints = {"sum_to_one": ["boolean"]}
+
     def __init__(self, sum_to_one=True):
         self.sum_to_one = sum_to_one
 
     def fit(self, X, y, sample_weight=None, layout=None):
+        validate_params(self)
         names, probabilities, codes, weights = self._prepare(X, y, sample_weight, layout)
         n_classes = len(self.classes_)
         A = np.column_stack([p.ravel() for p in probabilities])
@@ -162,7 +185,10 @@ class BlendClassifier(ProbabilityBlend):
     n_features_in_ : int
     """
 
+    _parameter_constraints = {}
+
     def fit(self, X, y, sample_weight=None, layout=None):
+        validate_params(self)
         names, probabilities, codes, weights = self._prepare(X, y, sample_weight, layout)
         rows = np.arange(len(codes))
         truth = np.column_stack([p[rows, codes] for p in probabilities])
@@ -224,7 +250,9 @@ _FIT_DOC = """Select on the base models' out-of-fold predictions.
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The base models' predictions (probabilities for a classifier).
         y : array-like of shape (n_samples,)
+            Target values.
         sample_weight : array-like of shape (n_samples,), default=None
             Passed to the scorer.
         layout : Layout, default=None
@@ -233,11 +261,14 @@ _FIT_DOC = """Select on the base models' out-of-fold predictions.
         Returns
         -------
         self : object
+            The fitted meta-learner.
         """
 
 
 class EnsembleSelectionClassifier(SelectionClassifier):
     __doc__ = _SELECTION_DOC.format(default="``neg_log_loss``")
+
+    _parameter_constraints = _SELECTION_CONSTRAINTS
 
     def __init__(self, n_iterations=50, n_init=1, scoring=None):
         self.n_iterations = n_iterations
@@ -245,6 +276,7 @@ class EnsembleSelectionClassifier(SelectionClassifier):
         self.scoring = scoring
 
     def fit(self, X, y, sample_weight=None, layout=None):
+        validate_params(self, _COUNT_CHECKS)
         return self._fit_selection(X, y, sample_weight, layout, self.n_init, self.n_iterations)
 
     fit.__doc__ = _FIT_DOC
@@ -253,12 +285,15 @@ class EnsembleSelectionClassifier(SelectionClassifier):
 class EnsembleSelectionRegressor(SelectionRegressor):
     __doc__ = _SELECTION_DOC.format(default="``neg_mean_squared_error``")
 
+    _parameter_constraints = _SELECTION_CONSTRAINTS
+
     def __init__(self, n_iterations=50, n_init=1, scoring=None):
         self.n_iterations = n_iterations
         self.n_init = n_init
         self.scoring = scoring
 
     def fit(self, X, y, sample_weight=None, layout=None):
+        validate_params(self, _COUNT_CHECKS)
         return self._fit_selection(X, y, sample_weight, layout, self.n_init, self.n_iterations)
 
     fit.__doc__ = _FIT_DOC
@@ -267,10 +302,13 @@ class EnsembleSelectionRegressor(SelectionRegressor):
 class BestModelClassifier(SelectionClassifier):
     __doc__ = _BEST_DOC.format(default="``neg_log_loss``")
 
+    _parameter_constraints = {"scoring": _SCORING}
+
     def __init__(self, scoring=None):
         self.scoring = scoring
 
     def fit(self, X, y, sample_weight=None, layout=None):
+        validate_params(self)
         return self._fit_selection(X, y, sample_weight, layout, 1, 0)
 
     fit.__doc__ = _FIT_DOC
@@ -279,10 +317,13 @@ class BestModelClassifier(SelectionClassifier):
 class BestModelRegressor(SelectionRegressor):
     __doc__ = _BEST_DOC.format(default="``neg_mean_squared_error``")
 
+    _parameter_constraints = {"scoring": _SCORING}
+
     def __init__(self, scoring=None):
         self.scoring = scoring
 
     def fit(self, X, y, sample_weight=None, layout=None):
+        validate_params(self)
         return self._fit_selection(X, y, sample_weight, layout, 1, 0)
 
     fit.__doc__ = _FIT_DOC

@@ -75,6 +75,7 @@ class ProbabilityBlend(ClassifierMixin, MetaLearner):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``; each row sums to one.
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False)
@@ -82,15 +83,17 @@ class ProbabilityBlend(ClassifierMixin, MetaLearner):
         return _normalised(np.asarray(blend, dtype=float))
 
     def predict(self, X):
-        """The most probable class of each row.
+        """Predict the most probable class of each row.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The base models' probabilities, in the layout seen in fit.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
+            Class labels, as in ``classes_``.
         """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
@@ -115,6 +118,7 @@ class ValueBlend(RegressorMixin, MetaLearner):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
+            The blended predictions.
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False)
