@@ -44,7 +44,7 @@ from sklearn.metrics import get_scorer_names
 from ._base import (
     ProbabilityBlend, SelectionClassifier, SelectionRegressor, ValueBlend, one_hot,
 )
-from ._param_checks import StrOptions, check_count, integers, validate_params
+from .._param_checks import StrOptions, check_count, integers, validate_params
 from ._weights import least_squares_weights, log_loss_weights
 
 __all__ = [
