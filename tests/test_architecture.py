@@ -14,10 +14,16 @@ Run as a script, it prints the graph as a Mermaid diagram (engine and capabiliti
 subgraphs, forbidden edges in red)::
 
     python tests/test_architecture.py > imports.mmd
+
+and with ``--stages`` the same graph folded into the stages of a fit, in the order data
+flows (:data:`STAGES`): the picture in the README's "Architecture" section, which a test
+keeps equal to the code's.
 """
 
 import ast
 import importlib.util
+import re
+import sys
 from pathlib import Path
 
 PACKAGE = "stackkit"
@@ -27,6 +33,31 @@ CAPABILITIES = frozenset({
     "transfer", "report", "io", "_trust", "_file_checks", "cli", "presets", "demo",
     "datasets", "schema", "meta",
 })
+
+# The engine's modules (top-level names; a subpackage with everything in it) by stage, in
+# the order data flows through a fit; then the capabilities, grouped as the README shows
+# them. The README's architecture table lists exactly these.
+STAGES = {
+    "estimators": ("classifier", "regressor", "_base", "_params", "_state", "_target", "_docs",
+                   "_fold_average", "_display"),
+    "checks": ("_param_checks", "_validation"),
+    "rows": ("_plane",),
+    "folds": ("_split",),
+    "tasks": ("_tasks", "_boosters", "_early_stopping", "_gpu", "_source", "_results"),
+    "run": ("_runner", "_schedule", "_cache"),
+    "meta-features": ("_oof", "layout"),
+    "predict": ("_predict",),
+    "shared": ("exceptions", "_compat"),
+    "meta-learners": ("meta",),
+    "report": ("report",),
+    "transfer": ("transfer",),
+    "presets": ("presets",),
+    "model files": ("io", "_trust", "_file_checks"),
+    "schema": ("schema",),
+    "command line": ("cli",),
+    "demo": ("demo", "datasets"),
+}
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def module_files(root, package):
@@ -228,5 +259,73 @@ def mermaid(graph):
     return "\n".join(lines)
 
 
+def stage(module):
+    """The stage (or capability group) of :data:`STAGES` a module belongs to."""
+    if module == PACKAGE:
+        return "front"
+    top = module.split(".")[1]
+    return next(name for name, tops in STAGES.items() if top in tops)
+
+
+def stage_graph(graph):
+    """``graph`` folded into stages: ``{stage: stages it imports}``, in :data:`STAGES` order."""
+    folded = {name: set() for name in ("front", *STAGES)}
+    for source, targets in graph.items():
+        folded[stage(source)].update(stage(t) for t in targets if stage(t) != stage(source))
+    return folded
+
+
+def stage_mermaid(graph):
+    """The stage graph as a Mermaid flowchart, engine stages and capabilities apart."""
+    folded = stage_graph(graph)
+    ids = {name: f"s{i}" for i, name in enumerate(folded)}
+    engine = [name for name, tops in STAGES.items() if kind(f"{PACKAGE}.{tops[0]}") == "engine"]
+    lines = ["flowchart TB", f'  {ids["front"]}["stackkit (public front)"]']
+    for group, title, names in (("engine", "engine", engine),
+                                ("capability", "capabilities",
+                                 [name for name in STAGES if name not in engine])):
+        lines.append(f"  subgraph {group}[{title}]")
+        lines += [f'    {ids[name]}["{name}"]' for name in names]
+        lines.append("  end")
+    lines += [f"  {ids[source]} --> {ids[target]}"
+              for source in folded for target in folded if target in folded[source]]
+    return "\n".join(lines)
+
+
+def _readme_section():
+    text = README.read_text(encoding="utf-8")
+    match = re.search(r"^## Architecture\n(.*?)(?=^## )", text, flags=re.S | re.M)
+    assert match, "README.md has no '## Architecture' section"
+    return match.group(1)
+
+
+def test_every_module_has_one_stage():
+    graph = stackkit_graph()
+    tops = {name.split(".")[1] for name in graph if name != PACKAGE}
+    listed = [top for tops_ in STAGES.values() for top in tops_]
+    assert sorted(listed) == sorted(tops), "modules with no stage, or a stage with no module"
+    assert all(kind(f"{PACKAGE}.{tops_[0]}") == kind(f"{PACKAGE}.{top}")
+               for tops_ in STAGES.values() for top in tops_), "a stage mixes engine and capability"
+
+
+def test_the_stages_import_in_one_direction():
+    found = cycles(stage_graph(stackkit_graph()))
+    assert not found, f"stages importing each other: {found}"
+
+
+def test_the_readme_table_lists_the_stages_and_their_modules():
+    rows = re.findall(r"^\| \*\*(.+?)\*\* \| (.+?) \|", _readme_section(), flags=re.M)
+    table = {name: tuple(re.findall(r"`(?:stackkit/)?([\w.]+?)(?:/|\.py)?`", cell))
+             for name, cell in rows}
+    assert table == STAGES
+
+
+def test_the_readme_picture_is_the_code_s():
+    block = re.search(r"```mermaid\n(.*?)\n```", _readme_section(), flags=re.S)
+    assert block and block.group(1) == stage_mermaid(stackkit_graph()), \
+        "README's picture is stale: python tests/test_architecture.py --stages"
+
+
 if __name__ == "__main__":
-    print(mermaid(stackkit_graph()))
+    graph = stackkit_graph()
+    print(stage_mermaid(graph) if "--stages" in sys.argv else mermaid(graph))
