@@ -53,7 +53,7 @@ PARAMETERS = """\
         the cause, the others go on, and ``dropped_`` records it; if every estimator
         fails, ``FoldFitError`` is raised.
     n_jobs : int, default=None
-        Number of fold tasks run at once, through one joblib ``Parallel`` call over all
+        Number of fold tasks run at once, by one pool of joblib workers over all
         (estimator x fold) tasks; ``None`` means 1 unless in a
         ``joblib.parallel_config`` context, ``-1`` means all cores. Boosters and BLAS
         inside a task get the cores divided by the concurrent tasks, so threads never
