@@ -197,15 +197,33 @@ class WarmStart(WarmStartedBooster, MetaEstimatorMixin, BaseEstimator):
         return self
 
     def booster_source(self):
-        """The source model, as given."""
+        """The source model, as given.
+
+        Returns
+        -------
+        source : fitted model
+            ``source``, possibly a ``FrozenEstimator``.
+        """
         return self.source
 
     def fitted_booster(self):
-        """The fitted booster, ``estimator_``."""
+        """The fitted booster.
+
+        Returns
+        -------
+        booster : estimator
+            ``estimator_``: the source's trees plus the new ones.
+        """
         return self.estimator_
 
     def source_rounds(self):
-        """The rounds taken from the source, ``n_source_rounds_``."""
+        """The boosting rounds taken from the source.
+
+        Returns
+        -------
+        n_rounds : int
+            ``n_source_rounds_``.
+        """
         return self.n_source_rounds_
 
     def predict(self, X):

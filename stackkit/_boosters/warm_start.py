@@ -21,7 +21,13 @@ class WarmStartedBooster(ABC):
     template_param = "estimator"
 
     def booster_template(self):
-        """The unfitted booster it trains (its early stopping is the template's)."""
+        """The unfitted booster it trains (its early stopping is the template's).
+
+        Returns
+        -------
+        template : estimator
+            The parameter named by :attr:`template_param`.
+        """
         return getattr(self, self.template_param)
 
     @abstractmethod

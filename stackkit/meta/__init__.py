@@ -265,38 +265,29 @@ _FIT_DOC = """Select on the base models' out-of-fold predictions.
         """
 
 
-class EnsembleSelectionClassifier(SelectionClassifier):
+class _EnsembleSelection:
+    """The parameters and ``fit`` of both ensemble selections (the task is in the base)."""
+
+    _parameter_constraints = _SELECTION_CONSTRAINTS
+
+    def __init__(self, n_iterations=50, n_init=1, scoring=None):
+        self.n_iterations = n_iterations
+        self.n_init = n_init
+        self.scoring = scoring
+
+    def fit(self, X, y, sample_weight=None, layout=None):
+        validate_params(self, _COUNT_CHECKS)
+        return self._fit_selection(X, y, sample_weight, layout, self.n_init, self.n_iterations)
+
+    fit.__doc__ = _FIT_DOC
+
+
+class EnsembleSelectionClassifier(_EnsembleSelection, SelectionClassifier):
     __doc__ = _SELECTION_DOC.format(default="``neg_log_loss``")
 
-    _parameter_constraints = _SELECTION_CONSTRAINTS
 
-    def __init__(self, n_iterations=50, n_init=1, scoring=None):
-        self.n_iterations = n_iterations
-        self.n_init = n_init
-        self.scoring = scoring
-
-    def fit(self, X, y, sample_weight=None, layout=None):
-        validate_params(self, _COUNT_CHECKS)
-        return self._fit_selection(X, y, sample_weight, layout, self.n_init, self.n_iterations)
-
-    fit.__doc__ = _FIT_DOC
-
-
-class EnsembleSelectionRegressor(SelectionRegressor):
+class EnsembleSelectionRegressor(_EnsembleSelection, SelectionRegressor):
     __doc__ = _SELECTION_DOC.format(default="``neg_mean_squared_error``")
-
-    _parameter_constraints = _SELECTION_CONSTRAINTS
-
-    def __init__(self, n_iterations=50, n_init=1, scoring=None):
-        self.n_iterations = n_iterations
-        self.n_init = n_init
-        self.scoring = scoring
-
-    def fit(self, X, y, sample_weight=None, layout=None):
-        validate_params(self, _COUNT_CHECKS)
-        return self._fit_selection(X, y, sample_weight, layout, self.n_init, self.n_iterations)
-
-    fit.__doc__ = _FIT_DOC
 
 
 class BestModelClassifier(SelectionClassifier):
