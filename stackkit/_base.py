@@ -10,6 +10,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from . import _param_checks as param_checks
+from . import _prefit as prefit
 from . import _validation as checks
 from ._cache import TaskCache
 from ._display import html as display_html
@@ -30,13 +31,19 @@ from .layout import Layout
 
 
 def _final_has(method):
-    """``available_if`` check: the fitted (or, before fit, the configured) final estimator."""
+    """``available_if`` check: the fitted (or, before fit, the configured) final estimator.
+
+    The final estimator's own ``AttributeError`` propagates, so ``available_if`` chains
+    it to its "has no attribute" error (``__cause__``), as scikit-learn's stacks do.
+    """
 
     def check(self):
-        if hasattr(self, "final_estimator_"):
-            return hasattr(self.final_estimator_, method)
-        final = self.final_estimator
-        return hasattr(self._default_final_estimator() if final is None else final, method)
+        final = getattr(self, "final_estimator_", None)
+        if final is None:
+            final = self.final_estimator
+            final = self._default_final_estimator() if final is None else final
+        getattr(final, method)
+        return True
 
     return check
 
@@ -161,7 +168,8 @@ class BaseStacking(
         named, methods, final = self._validate_estimators(X, target, weights)
         routed = checks.route_fit_params(fit_params, weights, self._all_names(), count_rows(X))
         checks.check_early_stopping(named, routed)
-        plan = SplitPlan.from_cv(cv, X, target.values, groups, classifier=self._is_clf())
+        plan = (prefit.whole_data_plan(count_rows(X)) if cv == "prefit" else
+                SplitPlan.from_cv(cv, X, target.values, groups, classifier=self._is_clf()))
         self._check_plan(plan, target)
         tasks = make_tasks(named, methods, plan, refit=self.refit, fit_params=routed)
         results = self._run(tasks, X, target)
@@ -229,6 +237,8 @@ class BaseStacking(
         checks.validate_final_estimator(final, self._is_clf())
         readers = named + ([("final_estimator", final)] if self.passthrough else [])
         checks.check_missing_values(X, readers)  # with passthrough, the final reads X too
+        if self.cv == "prefit":
+            named = prefit.freeze_all(named)
         check_sources(named, X, target)
         if target.multi_output:
             named = [(name, self._for_multi_output(est)) for name, est in named]
@@ -257,7 +267,7 @@ class BaseStacking(
         return final
 
     def _set_fitted(self, named, methods, results, layout, oof, final, target):
-        fitted = [self._fitted_estimator(i, results) for i in range(len(named))]
+        fitted = [prefit.unwrap(self._fitted_estimator(i, results)) for i in range(len(named))]
         self.estimators_ = fitted
         self.stack_method_ = methods
         self.layout_ = layout

@@ -9,12 +9,17 @@ PARAMETERS = """\
         Fit on the out-of-fold predictions of the base estimators. ``None`` means
         {default_final}. ``final_estimator__<param>`` may be set (e.g. in a grid search)
         even while this is ``None``: the default is then put in its place.
-    cv : int, cross-validation splitter or iterable of (train, test), default=5
+    cv : int, cross-validation splitter, iterable of (train, test) or "prefit", default=5
         How the out-of-fold predictions are made. An int means {int_cv}, unshuffled.
         The folds are drawn once and shared by every base estimator; ``cv`` itself is
         never modified. Repeated splits (``RepeatedKFold``) average each row's
         predictions over the repeats; forward-only splits (``TimeSeriesSplit``) leave
         rows no fold tests out of the final estimator's fit, with a warning.
+        "prefit" (as in scikit-learn) is the same as wrapping every base estimator in
+        ``sklearn.frozen.FrozenEstimator``: they must be fitted already, are never
+        refit, and their predictions of the training rows (in-sample, not
+        out-of-fold: mind the overfitting) train the final estimator;
+        ``estimators_`` holds them as given.
     stack_method : {stack_method_values}, default="auto"
         The base estimators' method whose output becomes the meta-features. "auto" takes
         the first of {auto_order} an estimator has. A dict ``{{name: method}}`` sets it

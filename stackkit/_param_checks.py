@@ -68,7 +68,7 @@ class _Splitter(HasMethods):
 STACK_CONSTRAINTS = {
     "estimators": [list, tuple],
     "final_estimator": [None, HasMethods(["fit", "predict"])],
-    "cv": ["cv_object", _Splitter()],
+    "cv": ["cv_object", _Splitter(), StrOptions({"prefit"})],
     "stack_method": [StrOptions({"auto", "predict_proba", "decision_function", "predict"}), dict],
     "passthrough": ["boolean"],
     "refit": ["boolean"],
@@ -156,7 +156,7 @@ def check_n_jobs(value):
 
 
 def validate_cv(cv):
-    """Return ``cv`` ready to split: an int or a splitter as it is, an iterable as a list.
+    """Return ``cv`` ready to split: an int, a splitter or "prefit" as it is, an iterable as a list.
 
     An iterable (a list, a generator) is read once here, each entry checked to be a
     ``(train, test)`` pair of 1-D integer row positions or boolean masks; the row
@@ -164,6 +164,8 @@ def validate_cv(cv):
     """
     if isinstance(cv, (bool, np.bool_)):
         raise TypeError(f"cv must be an int number of folds, not a bool; got {cv!r}")
+    if isinstance(cv, str) and cv == "prefit":  # the base estimators are fitted already
+        return cv
     if isinstance(cv, numbers.Integral):
         if cv < 2:
             raise ValueError(f"cv must be at least 2 folds; got {cv}")
@@ -172,8 +174,9 @@ def validate_cv(cv):
         return cv
     if isinstance(cv, (str, bytes)) or not isinstance(cv, Iterable):
         raise TypeError(
-            "cv must be an int (the number of folds), a cross-validation splitter or an "
-            f"iterable of (train, test) index arrays; got {type(cv).__name__}: {short_repr(cv)}"
+            "cv must be an int (the number of folds), a cross-validation splitter, an "
+            "iterable of (train, test) index arrays or 'prefit' (base estimators fitted "
+            f"already); got {type(cv).__name__}: {short_repr(cv)}"
         )
     return [_cv_pair(pair, i) for i, pair in enumerate(cv)]
 

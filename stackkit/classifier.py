@@ -8,7 +8,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.multioutput import MultiOutputClassifier
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import assert_all_finite
+from sklearn.utils import assert_all_finite, get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_array, column_or_1d
@@ -81,6 +81,17 @@ class StackingClassifier(ClassifierMixin, BaseStacking):
 
     def _multi_output_wrapper(self, estimator):
         return MultiOutputClassifier(estimator)
+
+    def _for_multi_output(self, estimator):
+        """A classifier tagged ``multi_label`` fits a multilabel target as it is.
+
+        ``RidgeClassifier`` and ``MLPClassifier`` are, and only unwrapped do they keep
+        their own multilabel outputs (e.g. ``decision_function``), as in scikit-learn's
+        stacks; the others are wrapped in ``MultiOutputClassifier``.
+        """
+        if get_tags(estimator).classifier_tags.multi_label:
+            return estimator
+        return super()._for_multi_output(estimator)
 
     def _prepare_target(self, y):
         y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False,

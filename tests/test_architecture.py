@@ -42,7 +42,7 @@ STAGES = {
                    "_fold_average", "_display"),
     "checks": ("_param_checks", "_validation"),
     "rows": ("_plane",),
-    "folds": ("_split",),
+    "folds": ("_split", "_prefit"),
     "tasks": ("_tasks", "_boosters", "_early_stopping", "_gpu", "_source", "_results"),
     "run": ("_runner", "_schedule", "_cache"),
     "meta-features": ("_oof", "layout"),

@@ -315,3 +315,17 @@ def test_base_model_returning_nan_at_predict_is_named(data, refit):
     with pytest.raises(ValueError, match="base estimator 'odd': predict_proba returned NaN "
                                          "in 1 of 10 rows"):
         stack.predict(new)
+
+
+def test_method_the_final_estimator_lacks_chains_its_own_error(data):
+    """As scikit-learn's stacks: the final estimator's AttributeError is the cause."""
+    X, y = data
+    stack = StackingClassifier([("lr", LogisticRegression())],
+                               final_estimator=DecisionTreeClassifier(), cv=2)
+    for fitted in (False, True):
+        with pytest.raises(AttributeError, match="has no attribute 'decision_function'") as info:
+            stack.decision_function(X)
+        assert isinstance(info.value.__cause__, AttributeError)
+        assert "'DecisionTreeClassifier' object has no attribute" in str(info.value.__cause__)
+        if not fitted:
+            stack.fit(X, y)

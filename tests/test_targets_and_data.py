@@ -16,7 +16,7 @@ from sklearn.datasets import (
 )
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.ensemble import StackingClassifier as SkStackingClassifier
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.linear_model import LogisticRegression, Ridge, RidgeClassifier
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
 from sklearn.multioutput import MultiOutputClassifier, MultiOutputRegressor
 from sklearn.naive_bayes import GaussianNB
@@ -183,6 +183,21 @@ def test_multilabel_target(multilabel_xy, estimator, wrapped, refit):
     fitted = stack.estimators_[0]
     inner = fitted if refit else fitted.estimators[0]
     assert isinstance(inner, MultiOutputClassifier) == wrapped
+
+
+@pytest.mark.parametrize("stack_method", ["auto", "decision_function"])
+def test_multilabel_classifier_keeps_its_own_decision_function(multilabel_xy, stack_method):
+    """A classifier tagged multi_label (RidgeClassifier) is not wrapped, as in scikit-learn,
+    so its multilabel decision_function is what "auto" finds and what it stacks."""
+    X, Y = multilabel_xy
+    stack = StackingClassifier([("ridge", RidgeClassifier())], cv=KFold(4),
+                               stack_method=stack_method).fit(X, Y)
+    assert stack.stack_method_ == ["decision_function"]
+    assert isinstance(stack.estimators_[0], RidgeClassifier)
+    expected = cross_val_predict(RidgeClassifier(), X, Y, cv=KFold(4),
+                                 method="decision_function")
+    assert_allclose(stack.oof_, expected)
+    assert stack.predict(X).shape == Y.shape
 
 
 def test_multilabel_oof_matches_manual_folds(multilabel_xy):

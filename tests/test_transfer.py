@@ -361,3 +361,31 @@ def test_a_transfer_stack_saves_and_loads_through_stackkit_io(domains, sources, 
     io.dump(stack, tmp_path / "transfer.skops")
     loaded = io.load(tmp_path / "transfer.skops")  # every type on the trust list
     np.testing.assert_array_equal(loaded.predict_proba(X), stack.predict_proba(X))
+
+
+# -- cv="prefit": scikit-learn's spelling of "every base estimator frozen" ------------------
+
+
+def test_cv_prefit_is_every_base_estimator_frozen_and_keeps_the_users_models():
+    X, y = make_classification(n_samples=120, n_features=5, random_state=0)
+    lr = LogisticRegression().fit(X[:60], y[:60])
+    ridge = Ridge().fit(X[:60], y[:60])
+    prefit = StackingClassifier([("lr", lr), ("ridge", ridge)], cv="prefit").fit(X[60:], y[60:])
+    frozen = StackingClassifier([("lr", FrozenEstimator(lr)), ("ridge", FrozenEstimator(ridge))],
+                                cv=3).fit(X[60:], y[60:])
+    np.testing.assert_allclose(prefit.oof_, frozen.oof_)
+    np.testing.assert_allclose(prefit.predict_proba(X[:60]), frozen.predict_proba(X[:60]))
+    assert prefit.estimators_[0] is lr and prefit.estimators_[1] is ridge  # as scikit-learn
+    assert prefit.task_log_.fold.tolist() == ["frozen", "frozen"]
+    explicit = FrozenEstimator(lr)  # an estimator frozen already stays as given
+    assert StackingClassifier([("lr", explicit)], cv="prefit").fit(X, y).estimators_[0] is explicit
+
+
+def test_cv_prefit_with_an_unfitted_estimator_names_it_before_any_fit():
+    X, y = make_classification(n_samples=60, n_features=5, random_state=0)
+    fitted = LogisticRegression().fit(X, y)
+    stack = StackingClassifier([("lr", fitted), ("late", LogisticRegression())], cv="prefit")
+    with pytest.raises(NotFittedError, match=r"cv='prefit' but base estimator 'late' "
+                                             r"\(LogisticRegression\) is not fitted"):
+        stack.fit(X, y)
+    assert not hasattr(stack, "estimators_")
