@@ -13,6 +13,7 @@ from . import _param_checks as param_checks
 from . import _prefit as prefit
 from . import _validation as checks
 from ._cache import TaskCache
+from ._display import has_visual_block, visual_block
 from ._display import html as display_html
 from ._early_stopping import best_iterations
 from ._fold_average import FoldAverage
@@ -377,6 +378,11 @@ class BaseStacking(
     def _html_repr(self):
         """Jupyter: scikit-learn's diagram, then the registered sections once fitted."""
         return display_html(self)
+
+    @available_if(has_visual_block)
+    def _sk_visual_block_(self):
+        """scikit-learn's diagram protocol: the base estimators side by side, then the final."""
+        return visual_block(self)
 
     # -- tags ----------------------------------------------------------------------------
 
