@@ -16,13 +16,14 @@ def base_predictions(models, methods, X, layout, cache, task_log, params=None):
     """Each fitted base model's meta-feature columns for ``X``, side by side.
 
     ``params`` maps a base estimator's name to the parameters of its stack method (the
-    metadata routed to it); names left out get none. With a :class:`~stackkit._cache.TaskCache`, a model's columns for this ``X`` are
-    read from it when stored and stored otherwise, under a key made of the cache keys
-    of the tasks that made the model (from ``task_log``), the method and a hash of
-    ``X`` (and of its parameters, when it has some: a model with parameters that cannot
-    be hashed is always run). A model made by an uncached task is always run. Frozen models (their task's
-    ``fold`` is ``"frozen"`` in ``task_log``) have their labels coded as the stack's.
-    A cache that cannot be written is read all the same, with one warning.
+    metadata routed to it); names left out get none. With a
+    :class:`~stackkit._cache.TaskCache`, a model's columns for this ``X`` are read from
+    it when stored and stored otherwise, under a key made of the cache keys of the tasks
+    that made the model (from ``task_log``), the method and a hash of ``X`` (and of its
+    parameters, when it has some: a model with parameters that cannot be hashed is
+    always run). A model made by an uncached task is always run. Frozen models (their
+    task's ``fold`` is ``"frozen"`` in ``task_log``) have their labels coded as the
+    stack's. A cache that cannot be written is read all the same, with one warning.
     """
     params = [(params or {}).get(name, {}) for name in layout.names]
     keys = [None] * len(models)

@@ -69,7 +69,8 @@ def test_final_estimator_gets_the_metadata_of_the_tested_rows_only():
     tested = np.concatenate([test for _, test in cv.split(X)])
     with routing(), pytest.warns(StackkitWarning):
         stack = StackingRegressor(
-            [("r", Recorder().set_fit_request(metadata=False))], final_estimator=Recorder().set_fit_request(metadata=True),
+            [("r", Recorder().set_fit_request(metadata=False))],
+            final_estimator=Recorder().set_fit_request(metadata=True),
             cv=cv,
         ).fit(X, Y, metadata=META)
     np.testing.assert_array_equal(stack.final_estimator_.metadata_, META[tested])
