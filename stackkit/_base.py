@@ -9,6 +9,7 @@ from sklearn.utils import Bunch, get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
+from . import _docs
 from . import _param_checks as param_checks
 from . import _prefit as prefit
 from . import _validation as checks
@@ -23,6 +24,7 @@ from ._params import StackParamsMixin
 from ._plane import count_rows, join_columns, take_rows, validate_rows
 from ._predict import base_predictions
 from ._results import drop_failed, task_log
+from ._routing import build_router, route_fit, route_prediction, routing_enabled
 from ._runner import Runner
 from ._source import check_sources
 from ._split import SplitPlan
@@ -166,8 +168,9 @@ class BaseStacking(
     def _fit_all(self, X, y, sample_weight, groups, fit_params):
         X, target, weights = self._validate_fit_input(X, y, sample_weight)
         cv = param_checks.validate_cv(self.cv)  # a generator is read here, once
-        named, methods, final = self._validate_estimators(X, target, weights)
-        routed = checks.route_fit_params(fit_params, weights, self._all_names(), count_rows(X))
+        routing = routing_enabled()  # then requests, not the stack, decide who gets weights
+        named, methods, final = self._validate_estimators(X, target, None if routing else weights)
+        routed, groups = self._route_fit(X, weights, groups, fit_params, routing)
         checks.check_early_stopping(named, routed)
         plan = (prefit.whole_data_plan(count_rows(X)) if cv == "prefit" else
                 SplitPlan.from_cv(cv, X, target.values, groups, classifier=self._is_clf()))
@@ -182,6 +185,55 @@ class BaseStacking(
         self._set_fitted(named, methods, kept, layout, oof, final, target)
         self._set_records(results, dropped, target, plan, weights)
         return X
+
+    def _route_fit(self, X, weights, groups, fit_params, routing):
+        """Each estimator's fit parameters ``{name: (params, per_row)}``, and the groups.
+
+        Routing disabled: ``<name>__<param>`` parameters, ``sample_weight`` to all.
+        Enabled: every metadata (``sample_weight`` and ``groups`` included) to those
+        that requested it.
+        """
+        if not routing:
+            names = self._all_names()
+            return checks.route_fit_params(fit_params, weights, names, count_rows(X)), groups
+        given = {"sample_weight": weights, "groups": groups}
+        metadata = {**fit_params, **{k: v for k, v in given.items() if v is not None}}
+        params, split = route_fit(self, self._all_names(), metadata)
+        return checks.per_row_params(params, count_rows(X)), split.get("groups")
+
+    def get_metadata_routing(self):
+        """Get the metadata routing of the stack (scikit-learn's metadata routing).
+
+        Each base estimator, by its name, gets ``fit`` and its stack method (called by
+        the stack's ``predict``, ``predict_proba``, ``decision_function`` and
+        ``transform``); ``final_estimator`` gets ``fit`` and the prediction method of the
+        same name; ``cv``, when it is a splitter, gets ``split`` (for ``groups``).
+
+        Returns
+        -------
+        routing : MetadataRouter
+            A :class:`~sklearn.utils.metadata_routing.MetadataRouter` with the routing.
+        """
+        named = checks.validate_estimators(self.estimators, set())
+        if hasattr(self, "stack_method_"):
+            methods = dict(zip(self.layout_.names, self.stack_method_))
+        else:
+            methods = self._planned_methods(named)
+        final = getattr(self, "final_estimator_", None)
+        if final is None:
+            final = self.final_estimator
+        if final is None:
+            final = self._default_final_estimator()
+        splitter = self.cv if hasattr(self.cv, "split") else None
+        return build_router(self, named, methods, final, splitter)
+
+    def _planned_methods(self, named):
+        """The stack methods ``fit`` would use, by name; none if ``stack_method`` is wrong."""
+        try:
+            methods = checks.resolve_stack_methods(named, self.stack_method, self._auto_methods)
+        except (TypeError, ValueError):
+            return {}
+        return dict(zip([name for name, _ in named], methods))
 
     def _run(self, tasks, X, target):
         """Run the tasks (:class:`~stackkit._runner.Runner` owns the run)."""
@@ -299,7 +351,7 @@ class BaseStacking(
 
     # -- predict -------------------------------------------------------------------------
 
-    def transform(self, X):
+    def transform(self, X, **params):
         """Compute the meta-features of new rows: the base models' predictions.
 
         A pure function of ``X``: with ``refit=True`` the models refit on all rows
@@ -309,6 +361,11 @@ class BaseStacking(
         ----------
         X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
             New rows, with the columns seen in fit.
+        **params : dict
+            Metadata for the base estimators' stack methods, routed as each requested
+            it (``set_predict_request``, ...). Only with metadata routing enabled
+            (``sklearn.set_config(enable_metadata_routing=True)``); otherwise passing
+            any is a ``TypeError``.
 
         Returns
         -------
@@ -316,12 +373,20 @@ class BaseStacking(
             The base models' predictions, then X's columns if ``passthrough``.
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        return self._final_input(self._base_predictions(X), X)
+        base_params, _ = self._route_prediction("transform", params)
+        return self._transform(X, base_params)
 
-    def _base_predictions(self, X):
+    def _transform(self, X, base_params):
+        X = self._validate_X(X, reset=False)
+        return self._final_input(self._base_predictions(X, base_params), X)
+
+    def _route_prediction(self, caller, params):
+        return route_prediction(self, caller, self.layout_.names, self.stack_method_, params)
+
+    def _base_predictions(self, X, base_params=None):
         return base_predictions(self.estimators_, self.stack_method_, X, self.layout_,
-                                TaskCache.from_memory(self.memory), self.task_log_)
+                                TaskCache.from_memory(self.memory), self.task_log_,
+                                base_params)
 
     def _final_input(self, meta, X, layout=None):
         if not self.passthrough:
@@ -356,24 +421,30 @@ class BaseStacking(
         return np.asarray(names, dtype=object)
 
     @available_if(_final_has("predict"))
-    def predict(self, X):
+    @_docs.with_predict_params("predict")
+    def predict(self, X, **predict_params):
         """Predict with the final estimator on the meta-features of ``X``.
 
         Parameters
         ----------
         X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
             New rows, with the columns seen in fit.
+        **predict_params : dict
+            PREDICT_PARAMS
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            The final estimator's predictions.
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs), or tuple
+            The final estimator's predictions (what its ``predict`` returns, e.g.
+            ``(y_mean, y_std)`` for ``return_std=True``).
         """
-        return self._final_output("predict", X)
+        return self._final_output("predict", X, predict_params)
 
-    def _final_output(self, method, X):
+    def _final_output(self, method, X, params):
         check_is_fitted(self)
-        return getattr(self.final_estimator_, method)(self.transform(X))
+        base_params, final_params = self._route_prediction(method, params)
+        return getattr(self.final_estimator_, method)(self._transform(X, base_params),
+                                                      **final_params)
 
     def _html_repr(self):
         """Jupyter: scikit-learn's diagram, then the registered sections once fitted."""

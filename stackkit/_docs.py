@@ -121,3 +121,28 @@ ATTRIBUTES = """\
         Number of features seen in fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Column names seen in fit, when ``X`` had string column names."""
+
+
+_PREDICT_PARAMS = """\
+            Routing disabled (the default): passed to the final estimator's ``{method}``
+            (e.g. ``return_std=True`` for a Gaussian process or ``ARDRegression``; it
+            describes the final estimator's uncertainty only). Routing enabled
+            (``sklearn.set_config(enable_metadata_routing=True)``): metadata routed as
+            each estimator requested it (``set_{method}_request``): to the final
+            estimator's ``{method}`` and to the base estimators' stack methods. A final
+            estimator's parameter such as ``return_std`` is then metadata too: request it
+            (``set_{method}_request(return_std=True)``), as with scikit-learn's stacks."""
+
+
+def with_predict_params(method):
+    """Decorator: put the text of ``**params`` of the prediction ``method`` in its docstring.
+
+    The docstring holds the line ``PREDICT_PARAMS`` where the text goes.
+    """
+
+    def fill(function):
+        function.__doc__ = function.__doc__.replace(
+            "            PREDICT_PARAMS", _PREDICT_PARAMS.format(method=method))
+        return function
+
+    return fill

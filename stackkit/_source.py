@@ -42,14 +42,16 @@ def is_frozen(estimator):
     return estimator.__sklearn_clone__() is estimator
 
 
-def frozen_output(model, method, X):
+def frozen_output(model, method, X, **params):
     """A frozen model's raw output for ``X``, predicted labels turned into class codes.
+
+    ``params`` go to the model's ``method`` (the metadata routed to it).
 
     Fold models learn the stack's codes 0..K-1, a frozen classifier its source's
     labels; the stack checked those are the target's (sorted) labels, so a label's
     position in ``classes_`` is its code.
     """
-    raw = getattr(model, method)(X)
+    raw = getattr(model, method)(X, **params)
     if method == "predict" and np.ndim(raw) == 1 and getattr(model, "classes_", None) is not None:
         return np.searchsorted(model.classes_, raw)
     return raw

@@ -174,7 +174,9 @@ def route_fit_params(fit_params, sample_weight, names, n_rows):
         if name not in routed or not param:
             raise ValueError(
                 f"fit parameter {key!r} must be named <estimator>__<parameter>, with an "
-                f"estimator of {names} or final_estimator"
+                f"estimator of {names} or final_estimator; metadata passed by its own name "
+                "(routed as each estimator requests it) is only supported if "
+                "enable_metadata_routing=True (sklearn.set_config)"
             )
         if param == "sample_weight" and sample_weight is not None:
             raise ValueError(f"{key!r} and sample_weight both given; pass one of them")
@@ -184,8 +186,22 @@ def route_fit_params(fit_params, sample_weight, names, n_rows):
     if sample_weight is not None:
         for params in routed.values():
             params["sample_weight"] = sample_weight
-    return {name: (params, tuple(p for p, v in params.items() if _is_per_row(v, n_rows)))
-            for name, params in routed.items()}
+    return per_row_params(routed, n_rows)
+
+
+def per_row_params(params_by_name, n_rows):
+    """``{name: (params, per_row)}``: each estimator's fit parameters and the per-row ones.
+
+    A ``sample_weight`` is checked and made an array (per row by its nature, even given
+    as a list); ``per_row`` names the parameters sliced to each task's training rows.
+    """
+    out = {}
+    for name, params in params_by_name.items():
+        if "sample_weight" in params:
+            params = {**params, "sample_weight": validate_sample_weight(
+                params["sample_weight"], n_rows, f"sample_weight of {name!r}")}
+        out[name] = (params, tuple(p for p, v in params.items() if _is_per_row(v, n_rows)))
+    return out
 
 
 def _is_per_row(value, n_rows):

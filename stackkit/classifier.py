@@ -122,32 +122,38 @@ class StackingClassifier(ClassifierMixin, BaseStacking):
         plan.check_classes_in_every_fold(target.values, target.classes)
 
     @available_if(_final_has("predict"))
-    def predict(self, X):
+    @_docs.with_predict_params("predict")
+    def predict(self, X, **predict_params):
         """Predict class labels (a 0/1 matrix for a multilabel target).
 
         Parameters
         ----------
         X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
             New rows, with the columns seen in fit.
+        **predict_params : dict
+            PREDICT_PARAMS
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_labels)
             Class labels, as in ``classes_``.
         """
-        codes = self._final_output("predict", X)
+        codes = self._final_output("predict", X, predict_params)
         if self.layout_.target_kind == "multilabel":
             return codes
         return self.classes_[np.asarray(codes, dtype=np.int64)]
 
     @available_if(_final_has("predict_proba"))
-    def predict_proba(self, X):
+    @_docs.with_predict_params("predict_proba")
+    def predict_proba(self, X, **params):
         """Class probabilities from the final estimator.
 
         Parameters
         ----------
         X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
             New rows, with the columns seen in fit.
+        **params : dict
+            PREDICT_PARAMS
 
         Returns
         -------
@@ -155,26 +161,29 @@ class StackingClassifier(ClassifierMixin, BaseStacking):
             Columns in the order of ``classes_``. For a multilabel target, the
             probability of each label being 1, shape (n_samples, n_labels).
         """
-        proba = self._final_output("predict_proba", X)
+        proba = self._final_output("predict_proba", X, params)
         if isinstance(proba, list):
             return np.column_stack([p[:, -1] for p in proba])
         return proba
 
     @available_if(_final_has("decision_function"))
-    def decision_function(self, X):
+    @_docs.with_predict_params("decision_function")
+    def decision_function(self, X, **params):
         """Decision values of the final estimator.
 
         Parameters
         ----------
         X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
             New rows, with the columns seen in fit.
+        **params : dict
+            PREDICT_PARAMS
 
         Returns
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             One column per class (one value per row for a binary target).
         """
-        return self._final_output("decision_function", X)
+        return self._final_output("decision_function", X, params)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,0 +1,95 @@
+"""Metadata routing: which metadata of ``fit``/``predict`` reaches which estimator.
+
+With ``sklearn.set_config(enable_metadata_routing=True)`` the stacks follow
+scikit-learn's metadata routing: each base estimator (by its name), the final
+estimator (``final_estimator``) and the splitter (``cv``, its ``split`` for
+``groups``) receive the metadata they requested (``set_fit_request``,
+``set_predict_request``, ...), and metadata nobody requested raises scikit-learn's
+error, before any fold is fit. With routing disabled (the default) ``fit`` takes
+``<name>__<param>`` parameters and prediction methods pass their parameters to the
+final estimator, as scikit-learn's stacks do.
+"""
+
+import sklearn
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
+
+# The stack's prediction methods that call the base estimators' stack methods.
+BASE_CALLERS = ("predict", "predict_proba", "decision_function", "transform")
+# The final estimator's methods the stack calls under the same name.
+FINAL_METHODS = ("predict", "predict_proba", "decision_function")
+SPLITTER = "cv"  # the splitter's name in the router: a stack parameter, so no estimator's
+
+
+def routing_enabled():
+    """Whether scikit-learn's metadata routing is on (``enable_metadata_routing``)."""
+    return sklearn.get_config()["enable_metadata_routing"]
+
+
+def build_router(owner, named, methods, final, splitter):
+    """A :class:`~sklearn.utils.metadata_routing.MetadataRouter` of the stack ``owner``.
+
+    ``named`` are the ``(name, estimator)`` base estimators and ``methods`` their stack
+    methods by name (an estimator left out gets ``fit`` routed only); ``final`` is the
+    final estimator; ``splitter`` the cv splitter, or None when ``cv`` has no ``split``.
+    """
+    router = MetadataRouter(owner=owner)
+    for name, estimator in named:
+        mapping = MethodMapping().add(caller="fit", callee="fit")
+        if name in methods:
+            for caller in BASE_CALLERS:
+                mapping.add(caller=caller, callee=methods[name])
+        router.add(**{name: estimator}, method_mapping=mapping)
+    mapping = MethodMapping().add(caller="fit", callee="fit")
+    for method in FINAL_METHODS:
+        if hasattr(final, method):
+            mapping.add(caller=method, callee=method)
+    router.add(final_estimator=final, method_mapping=mapping)
+    if splitter is not None:
+        router.add(**{SPLITTER: splitter},
+                   method_mapping=MethodMapping().add(caller="fit", callee="split"))
+    return router
+
+
+def route_fit(stack, names, metadata):
+    """Route ``fit``'s metadata: ``({name: fit params}, split params)``.
+
+    ``names`` are the base estimators' names; ``final_estimator`` is among the keys of
+    the first dict. Raises scikit-learn's error for metadata nobody requested.
+    """
+    routed = process_routing(stack, "fit", **metadata)
+    fit = {name: _routed(routed, name, "fit") for name in [*names, "final_estimator"]}
+    return fit, _routed(routed, SPLITTER, "split")
+
+
+def route_prediction(stack, caller, names, methods, params):
+    """Route a prediction method's parameters: ``(base params by name, final params)``.
+
+    Routing enabled: what each base estimator's stack method and the final estimator's
+    ``caller`` requested. Routing disabled: everything to the final estimator (as
+    scikit-learn's stacks do); for ``transform``, which has no final estimator,
+    parameters are then an error.
+    """
+    if not routing_enabled():
+        if caller == "transform" and params:
+            raise TypeError(
+                f"transform got parameters {sorted(params)}; they are taken only with "
+                "metadata routing, i.e. only supported if enable_metadata_routing=True "
+                "(sklearn.set_config(enable_metadata_routing=True))"
+            )
+        return {}, params
+    routed = process_routing(stack, caller, **params)
+    base = {name: _routed(routed, name, method) for name, method in zip(names, methods)}
+    final = _routed(routed, "final_estimator", caller) if caller in FINAL_METHODS else {}
+    return base, final
+
+
+def _routed(routed, child, method):
+    """The parameters ``process_routing`` routed to ``child``'s ``method`` ({} if none).
+
+    Its answer without metadata maps every key to empty parameters, and has no ``in``;
+    with metadata, a child not in the router (a dropped estimator) is a missing key.
+    """
+    try:
+        return dict(routed[child].get(method, {}))
+    except KeyError:
+        return {}
