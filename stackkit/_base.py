@@ -166,7 +166,7 @@ class BaseStacking(
             raise
 
     def _fit_all(self, X, y, sample_weight, groups, fit_params):
-        X, target, weights = self._validate_fit_input(X, y, sample_weight)
+        X, target, weights = self._validate_fit_input(X, y, sample_weight, fit_params)
         cv = param_checks.validate_cv(self.cv)  # a generator is read here, once
         routing = routing_enabled()  # then requests, not the stack, decide who gets weights
         named, methods, final = self._validate_estimators(X, target, None if routing else weights)
@@ -260,12 +260,14 @@ class BaseStacking(
     def _is_clf(self):
         return get_tags(self).estimator_type == "classifier"
 
-    def _validate_fit_input(self, X, y, sample_weight):
+    def _validate_fit_input(self, X, y, sample_weight, fit_params):
         param_checks.validate_params(self, {
             **param_checks.STACK_EXPLANATIONS, "memory": TaskCache.from_memory,
             "estimators": partial(checks.validate_estimators, reserved_names=()),
             "final_estimator": partial(checks.validate_final_estimator,
                                        is_classifier_stack=self._is_clf())})
+        if not routing_enabled():
+            checks.check_metadata_names(fit_params)
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None"

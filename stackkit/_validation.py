@@ -161,6 +161,24 @@ def check_sample_weight_support(named_estimators, final_name, final_estimator):
             )
 
 
+def check_metadata_names(fit_params):
+    """Without metadata routing, refuse a fit parameter that names no estimator.
+
+    Checked first, as scikit-learn does, before the data: metadata passed by its own
+    name needs ``enable_metadata_routing=True``.
+    """
+    for key in fit_params:
+        if "__" not in key:
+            raise ValueError(_METADATA_NAME.format(key=key, names="the stack's estimators"))
+
+
+_METADATA_NAME = (
+    "fit parameter {key!r} must be named <estimator>__<parameter>, with an estimator of "
+    "{names} or final_estimator; metadata passed by its own name (routed as each estimator "
+    "requests it) is only supported if enable_metadata_routing=True (sklearn.set_config)"
+)
+
+
 def route_fit_params(fit_params, sample_weight, names, n_rows):
     """Split ``<name>__<param>`` fit parameters per estimator (and ``final_estimator``).
 
@@ -172,12 +190,7 @@ def route_fit_params(fit_params, sample_weight, names, n_rows):
     for key, value in fit_params.items():
         name, _, param = key.partition("__")
         if name not in routed or not param:
-            raise ValueError(
-                f"fit parameter {key!r} must be named <estimator>__<parameter>, with an "
-                f"estimator of {names} or final_estimator; metadata passed by its own name "
-                "(routed as each estimator requests it) is only supported if "
-                "enable_metadata_routing=True (sklearn.set_config)"
-            )
+            raise ValueError(_METADATA_NAME.format(key=key, names=names))
         if param == "sample_weight" and sample_weight is not None:
             raise ValueError(f"{key!r} and sample_weight both given; pass one of them")
         if param == "sample_weight":  # per row by its nature, even given as a list

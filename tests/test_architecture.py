@@ -40,7 +40,7 @@ CAPABILITIES = frozenset({
 STAGES = {
     "estimators": ("classifier", "regressor", "_base", "_params", "_state", "_target", "_docs",
                    "_fold_average", "_display"),
-    "checks": ("_param_checks", "_validation"),
+    "checks": ("_param_checks", "_validation", "_routing"),
     "rows": ("_plane",),
     "folds": ("_split", "_prefit"),
     "tasks": ("_tasks", "_boosters", "_early_stopping", "_gpu", "_source", "_results"),

@@ -56,28 +56,17 @@ DIFFERENCES = [
     ("test_get_feature_names_out", None,
      "meta-feature names are <name>__<class> (e.g. lr__1, svm__0), not "
      "stackingclassifier_lr1; passthrough columns keep their own names"),
-]
-
-# The tests that need metadata routing or predict(**params), being added on another branch
-PENDING = [
-    ("test_stacking_regressor_diabetes",
-     [f"{passthrough}-final_estimator2-predict_params2-{cv}"
-      for passthrough in ("False", "True") for cv in ("3", "cv1")],
-     "pending: metadata routing (being added): predict(X, return_std=True) reaches the "
-     "final estimator"),
-    ("test_routing_passed_metadata_not_supported", None,
-     "pending: metadata routing (being added)"),
     ("test_metadata_routing_for_stacking_estimators", None,
-     "pending: metadata routing (being added)"),
-    ("test_metadata_routing_error_for_stacking_estimators", None,
-     "pending: metadata routing (being added)"),
+     "under metadata routing the final estimator's fit gets the metadata it requested "
+     "(set_fit_request), as every other consumer; scikit-learn passes it all of fit's "
+     "metadata whatever it requested, and this test's final estimator requested none"),
 ]
 
 
 def _expected_failures():
-    """``{test name: {parametrization id or None: reason}}`` from both tables."""
+    """``{test name: {parametrization id or None: reason}}`` from the table."""
     table = {}
-    for name, ids, reason in DIFFERENCES + PENDING:
+    for name, ids, reason in DIFFERENCES:
         for test_id in ids or [None]:
             table.setdefault(name, {})[test_id] = reason
     return table
