@@ -133,7 +133,7 @@ def multilabel():
                                           random_state=0)
     stack = StackingClassifier([("lr", LogisticRegression()), ("ridge", RidgeClassifier()),
                                 ("tree", DecisionTreeClassifier(max_depth=3, random_state=0))],
-                               cv=3).fit(X, Y)
+                               cv=3, stack_method={"ridge": "predict"}).fit(X, Y)
     assert stack.stack_method_ == ["predict_proba", "predict", "predict_proba"]
     return Y, stack
 
