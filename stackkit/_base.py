@@ -24,7 +24,7 @@ from ._params import StackParamsMixin
 from ._plane import count_rows, join_columns, take_rows, validate_rows
 from ._predict import base_predictions
 from ._results import drop_failed, task_log
-from ._routing import build_router, route_fit, route_prediction, routing_enabled
+from ._routing import route_fit, route_prediction, routing_enabled, stack_router
 from ._runner import Runner
 from ._source import check_sources
 from ._split import SplitPlan
@@ -196,10 +196,7 @@ class BaseStacking(
         if not routing:
             names = self._all_names()
             return checks.route_fit_params(fit_params, weights, names, count_rows(X)), groups
-        given = {"sample_weight": weights, "groups": groups}
-        metadata = {**fit_params, **{k: v for k, v in given.items() if v is not None}}
-        params, split = route_fit(self, self._all_names(), metadata)
-        return checks.per_row_params(params, count_rows(X)), split.get("groups")
+        return route_fit(self, self._all_names(), fit_params, weights, groups, count_rows(X))
 
     def get_metadata_routing(self):
         """Get the metadata routing of the stack (scikit-learn's metadata routing).
@@ -214,26 +211,14 @@ class BaseStacking(
         routing : MetadataRouter
             A :class:`~sklearn.utils.metadata_routing.MetadataRouter` with the routing.
         """
-        named = checks.validate_estimators(self.estimators, set())
-        if hasattr(self, "stack_method_"):
-            methods = dict(zip(self.layout_.names, self.stack_method_))
-        else:
-            methods = self._planned_methods(named)
         final = getattr(self, "final_estimator_", None)
         if final is None:
             final = self.final_estimator
         if final is None:
             final = self._default_final_estimator()
-        splitter = self.cv if hasattr(self.cv, "split") else None
-        return build_router(self, named, methods, final, splitter)
-
-    def _planned_methods(self, named):
-        """The stack methods ``fit`` would use, by name; none if ``stack_method`` is wrong."""
-        try:
-            methods = checks.resolve_stack_methods(named, self.stack_method, self._auto_methods)
-        except (TypeError, ValueError):
-            return {}
-        return dict(zip([name for name, _ in named], methods))
+        fitted = dict(zip(self.layout_.names, self.stack_method_)) \
+            if hasattr(self, "stack_method_") else None
+        return stack_router(self, final, fitted, self._auto_methods)
 
     def _run(self, tasks, X, target):
         """Run the tasks (:class:`~stackkit._runner.Runner` owns the run)."""

@@ -13,6 +13,8 @@ final estimator, as scikit-learn's stacks do.
 import sklearn
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 
+from ._validation import per_row_params, resolve_stack_methods, validate_estimators
+
 # The stack's prediction methods that call the base estimators' stack methods.
 BASE_CALLERS = ("predict", "predict_proba", "decision_function", "transform")
 # The final estimator's methods the stack calls under the same name.
@@ -50,15 +52,37 @@ def build_router(owner, named, methods, final, splitter):
     return router
 
 
-def route_fit(stack, names, metadata):
-    """Route ``fit``'s metadata: ``({name: fit params}, split params)``.
+def route_fit(stack, names, fit_params, sample_weight, groups, n_rows):
+    """Route ``fit``'s metadata: ``({name: (params, per_row)}, groups for the splitter)``.
 
     ``names`` are the base estimators' names; ``final_estimator`` is among the keys of
-    the first dict. Raises scikit-learn's error for metadata nobody requested.
+    the first dict, and the per-row parameters are those sliced to each task's rows.
+    ``sample_weight`` and ``groups`` are metadata like any other. Raises scikit-learn's
+    error for metadata nobody requested.
     """
+    given = {"sample_weight": sample_weight, "groups": groups}
+    metadata = {**fit_params, **{k: v for k, v in given.items() if v is not None}}
     routed = process_routing(stack, "fit", **metadata)
     fit = {name: _routed(routed, name, "fit") for name in [*names, "final_estimator"]}
-    return fit, _routed(routed, SPLITTER, "split")
+    return per_row_params(fit, n_rows), _routed(routed, SPLITTER, "split").get("groups")
+
+
+def stack_router(stack, final, fitted_methods, auto_order):
+    """The router of ``stack`` with final estimator ``final``.
+
+    ``fitted_methods`` are the stack methods by name once fitted (None before: those
+    ``fit`` would use, or none if ``stack_method`` is wrong).
+    """
+    named = validate_estimators(stack.estimators, set())
+    methods = fitted_methods
+    if methods is None:
+        try:
+            resolved = resolve_stack_methods(named, stack.stack_method, auto_order)
+            methods = dict(zip([name for name, _ in named], resolved))
+        except (TypeError, ValueError):
+            methods = {}
+    splitter = stack.cv if hasattr(stack.cv, "split") else None
+    return build_router(stack, named, methods, final, splitter)
 
 
 def route_prediction(stack, caller, names, methods, params):
