@@ -290,31 +290,24 @@ class EnsembleSelectionRegressor(_EnsembleSelection, SelectionRegressor):
     __doc__ = _SELECTION_DOC.format(default="``neg_mean_squared_error``")
 
 
-class BestModelClassifier(SelectionClassifier):
+class _BestModel:
+    """The parameter and ``fit`` of both best-model learners: one selection, no rounds."""
+
+    _parameter_constraints = {"scoring": _SCORING}
+
+    def __init__(self, scoring=None):
+        self.scoring = scoring
+
+    def fit(self, X, y, sample_weight=None, layout=None):
+        validate_params(self)
+        return self._fit_selection(X, y, sample_weight, layout, 1, 0)
+
+    fit.__doc__ = _FIT_DOC
+
+
+class BestModelClassifier(_BestModel, SelectionClassifier):
     __doc__ = _BEST_DOC.format(default="``neg_log_loss``")
 
-    _parameter_constraints = {"scoring": _SCORING}
 
-    def __init__(self, scoring=None):
-        self.scoring = scoring
-
-    def fit(self, X, y, sample_weight=None, layout=None):
-        validate_params(self)
-        return self._fit_selection(X, y, sample_weight, layout, 1, 0)
-
-    fit.__doc__ = _FIT_DOC
-
-
-class BestModelRegressor(SelectionRegressor):
+class BestModelRegressor(_BestModel, SelectionRegressor):
     __doc__ = _BEST_DOC.format(default="``neg_mean_squared_error``")
-
-    _parameter_constraints = {"scoring": _SCORING}
-
-    def __init__(self, scoring=None):
-        self.scoring = scoring
-
-    def fit(self, X, y, sample_weight=None, layout=None):
-        validate_params(self)
-        return self._fit_selection(X, y, sample_weight, layout, 1, 0)
-
-    fit.__doc__ = _FIT_DOC

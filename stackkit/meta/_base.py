@@ -158,9 +158,6 @@ class Selection:
     """Greedy selection by a scorer, shared by the ensemble-selection and best-model learners."""
 
     def _select(self, names, outputs, y, weights, *, n_init, n_iterations):
-        for value, name, low in ((n_init, "n_init", 1), (n_iterations, "n_iterations", 0)):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
-                raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
         scorer = get_scorer(self._default_scoring if self.scoring is None else self.scoring)
         rows = np.zeros((len(y), 1))  # the scorer's X; the fixed predictions ignore it
 
