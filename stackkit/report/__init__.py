@@ -23,11 +23,11 @@ from sklearn.metrics import get_scorer
 from sklearn.model_selection import cross_validate
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
-from ._compat import pyplot
-from ._display import Section, register_section
-from ._display import html as display_html
-from ._plane import take_rows
-from .meta._base import FixedClassifier, FixedRegressor, as_probabilities
+from .._compat import pyplot
+from .._display import Section, register_section
+from .._display import html as display_html
+from .._plane import take_rows
+from ..meta._base import FixedClassifier, FixedRegressor, as_probabilities
 
 __all__ = ["leaderboard", "oof_correlation", "plot_correlation", "plot_leaderboard",
            "plot_weights"]
