@@ -18,16 +18,14 @@
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone, is_classifier
+from sklearn.base import is_classifier
 from sklearn.metrics import get_scorer
-from sklearn.model_selection import cross_validate
-from sklearn.utils.validation import check_is_fitted, has_fit_parameter
+from sklearn.utils.validation import check_is_fitted
 
-from .._compat import pyplot
 from .._display import Section, register_section
 from .._display import html as display_html
-from .._plane import take_rows
-from ..meta._base import FixedClassifier, FixedRegressor, as_probabilities
+from ._plots import draw_correlation, draw_leaderboard, draw_weights
+from ._scores import base_row, final_weights, missing_reasons, stack_row
 
 __all__ = ["leaderboard", "oof_correlation", "plot_correlation", "plot_leaderboard",
            "plot_weights"]
@@ -86,9 +84,9 @@ def leaderboard(stack, scoring=None, *, nested=False, X=None, y=None, cv=5):
     if nested and (X is None or y is None):
         raise ValueError("leaderboard(nested=True) needs the training data: pass X= and y=")
     try:
-        rows = {name: _base_row(stack, name, columns, scorer)
+        rows = {name: base_row(stack, name, columns, scorer)
                 for name, columns in zip(stack.layout_.names, stack.layout_.slices())}
-        rows["stack"] = _stack_row(stack, scorer, nested, X, y, cv)
+        rows["stack"] = stack_row(stack, scorer, nested, X, y, cv)
     except ValueError as exc:
         if stack.layout_.target_kind != "multilabel":
             raise
@@ -97,7 +95,7 @@ def leaderboard(stack, scoring=None, *, nested=False, X=None, y=None, cv=5):
                          "'f1_macro' or 'roc_auc'") from exc
     for name, error in stack.dropped_.items():
         rows[name] = {"kind": "dropped", "note": error}
-    weights = _final_weights(stack)
+    weights = final_weights(stack)
     board = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=COLUMNS)
     board["weight"] = pd.Series(weights)
     return board
@@ -127,132 +125,21 @@ def oof_correlation(stack, method="pearson"):
     return pd.DataFrame(blocks).corr(method=method)
 
 
-def _base_row(stack, name, columns, scorer):
-    log = stack.task_log_[stack.task_log_.estimator == name]
-    method = stack.stack_method_[stack.layout_.names.index(name)]
-    folds = _scores_or_note(lambda: _fold_scores(
-        stack, lambda rows: _answer(stack, stack.oof_[rows][:, columns], method), scorer),
-        f"its {method} output")
-    return {"kind": "base model", **folds, "fit_time": log.fit_time.sum(),
-            "predict_time": log.predict_time.sum(), "estimate": "oof"}
-
-
-def _scores_or_note(scores, what):
-    try:
-        return scores()
-    except AttributeError:  # the scorer asks for an output (e.g. probabilities) not there
-        return {"note": f"not scored: the scorer needs an output other than {what}"}
-
-
-def _fold_scores(stack, answer, scorer):
-    """Score over every tested row, and per fold, of the model ``answer(rows)`` gives.
-
-    Rows count with the fit's ``sample_weight``, as they did in the fits.
-    """
-    y, weights = stack.oof_target_, stack.oof_sample_weight_
-
-    def score(rows):
-        weighted = {} if weights is None else {"sample_weight": weights[rows]}
-        return scorer(answer(rows), rows[:, None], y[rows], **weighted)
-
-    tested = np.flatnonzero(~np.isnan(stack.oof_).any(axis=1))
-    per_fold = [score(rows) for rows in stack.oof_folds_]
-    return {"score": score(tested), "fold_mean": float(np.mean(per_fold)),
-            "fold_std": float(np.std(per_fold))}
-
-
-def _answer(stack, block, method):
-    """A stand-in estimator giving a scorer the OOF ``block`` as ``method``'s output."""
-    kind = stack.layout_.target_kind
-    if kind in ("continuous", "continuous-multioutput"):
-        return FixedRegressor(block[:, 0] if block.shape[1] == 1 else block)
-    if kind == "multilabel":  # one column per label; classes_ as MultiOutputClassifier's
-        labels = (block > (0.0 if method == "decision_function" else 0.5)).astype(int)
-        return FixedClassifier(stack.classes_, labels=labels,
-                               proba=block if method == "predict_proba" else None,
-                               decision=block if method == "decision_function" else None)
-    classes = np.arange(len(stack.classes_))
-    if method == "predict_proba":
-        return FixedClassifier(classes, proba=as_probabilities(block, len(classes)))
-    if method == "decision_function":
-        return FixedClassifier(classes, decision=block[:, 0] if block.shape[1] == 1 else block)
-    return FixedClassifier(classes, labels=block[:, 0].astype(int))
-
-
-def _stack_row(stack, scorer, nested, X, y, cv):
-    log = stack.task_log_
-    row = {"kind": "stack", "fit_time": log.fit_time.sum(), "predict_time": log.predict_time.sum()}
-    if nested:
-        scores = cross_validate(clone(stack), X, y, cv=cv, scoring=scorer)["test_score"]
-        return {**row, "score": scores.mean(), "fold_mean": scores.mean(),
-                "fold_std": scores.std(), "estimate": "nested"}
-    if stack.passthrough and X is None:
-        return {**row, "note": "pass X= to score a passthrough stack"}
-    meta = stack._final_input(stack.oof_, X) if stack.passthrough else stack.oof_
-    answers = _meta_cv_answers(stack, meta)
-    scores = _scores_or_note(lambda: _fold_scores(stack, answers.subset, scorer),
-                             "the final estimator's")
-    return {**row, **scores, "estimate": "meta-cv"}
-
-
-def _meta_cv_answers(stack, meta):
-    """The final estimator's outputs for each fold's rows, fit on the other folds' rows."""
-    tested = ~np.isnan(stack.oof_).any(axis=1)
-    methods = ("predict_proba", "decision_function", "predict")
-    outputs = {}
-    for rows in stack.oof_folds_:
-        train = np.flatnonzero(tested & ~np.isin(np.arange(len(tested)), rows))
-        final = clone(stack.final_estimator_)
-        extra = {"layout": stack.layout_} if has_fit_parameter(final, "layout") else {}
-        if stack.oof_sample_weight_ is not None:
-            extra["sample_weight"] = stack.oof_sample_weight_[train]
-        final.fit(take_rows(meta, train), stack.oof_target_[train], **extra)
-        for method in filter(lambda m: hasattr(final, m), methods):
-            out = getattr(final, method)(take_rows(meta, rows))
-            # multilabel probabilities may come as one (n, 2) array per label
-            out = np.column_stack([p[:, -1] for p in out]) if isinstance(out, list) \
-                else np.asarray(out)
-            outputs.setdefault(method, np.zeros((len(tested),) + out.shape[1:], out.dtype))
-            outputs[method][rows] = out
-    return _MetaAnswers(stack, outputs)
-
-
-class _MetaAnswers:
-    """Stand-in estimators over the meta-cv outputs, for any subset of rows."""
-
-    def __init__(self, stack, outputs):
-        self.stack, self.outputs = stack, outputs
-
-    def subset(self, rows):
-        picked = {method: values[rows] for method, values in self.outputs.items()}
-        if not is_classifier(self.stack):
-            return FixedRegressor(picked["predict"])
-        classes = getattr(self.stack.final_estimator_, "classes_", None)
-        return FixedClassifier(classes, proba=picked.get("predict_proba"),
-                               decision=picked.get("decision_function"),
-                               labels=picked.get("predict"))
-
-
-def _final_weights(stack):
-    """Per base model: the final estimator's weight, or its coefficient(s) for the model."""
-    final = stack.final_estimator_
-    if hasattr(final, "weights_"):
-        return final.weights_.to_dict()
-    if getattr(final, "coef_", None) is None:
-        return {}
-    coef = np.atleast_2d(final.coef_)
-    weights = {}
-    for name, columns in zip(stack.layout_.names, stack.layout_.slices()):
-        block = coef[:, columns]
-        weights[name] = float(block[0, 0]) if block.size == 1 else float(np.abs(block).mean())
-    return weights
-
-
 # -- plots (matplotlib, the "plot" extra) ------------------------------------------------
 
 
 def plot_leaderboard(stack, scoring=None, *, ax=None, **leaderboard_params):
-    """Bar chart of each model's fold mean score, with its fold standard deviation.
+    """Draw each model's fold mean score as a horizontal bar, best on top.
+
+    The axis starts a little below the lowest score shown (at 0 only if the scores
+    reach down to it), so that 0.933 and 0.939 look different, and each bar's value is
+    written at its end with as many decimals as tell the closest two apart. The stack's
+    bar has its own colour and the best base model's its own; the whiskers are the
+    fold standard deviation. Models dropped in fit, and those the scorer could not
+    score, are listed at the bottom in grey with the reason (e.g. "dropped: time
+    limit"). A ``neg_*`` scorer (``neg_log_loss``, ``neg_root_mean_squared_error``) is
+    drawn as the metric itself, lower is better (so the axis says). The figure grows
+    with the number of models.
 
     Parameters
     ----------
@@ -261,7 +148,7 @@ def plot_leaderboard(stack, scoring=None, *, ax=None, **leaderboard_params):
     scoring : str or callable, default=None
         As in :func:`leaderboard`.
     ax : matplotlib Axes, default=None
-        Where to draw; a new figure's Axes by default.
+        Where to draw; a new figure's Axes, sized for the number of models, by default.
     **leaderboard_params : dict
         Passed to :func:`leaderboard` (``nested``, ``X``, ``y``, ``cv``).
 
@@ -270,53 +157,61 @@ def plot_leaderboard(stack, scoring=None, *, ax=None, **leaderboard_params):
     ax : matplotlib Axes
         The Axes drawn on.
     """
-    board = leaderboard(stack, scoring, **leaderboard_params).dropna(subset=["fold_mean"])
-    ax = _axes(ax)
-    colours = ["tab:orange" if kind == "stack" else "tab:blue" for kind in board.kind]
-    ax.bar(board.index, board.fold_mean, yerr=board.fold_std, color=colours, capsize=4)
-    ax.set_ylabel(f"score ({scoring or 'default metric'}), fold mean ± std")
-    ax.set_title("Leaderboard: base models (out-of-fold) and the stack "
-                 f"({board.loc['stack', 'estimate'] if 'stack' in board.index else 'n/a'})")
+    board = leaderboard(stack, scoring, **leaderboard_params)
+    lower = isinstance(scoring, str) and scoring.startswith("neg_")
+    scores = pd.DataFrame({"value": board.fold_mean * (-1.0 if lower else 1.0),
+                           "std": board.fold_std, "kind": board.kind})
+    ax = draw_leaderboard(scores[board.kind != "dropped"], missing_reasons(stack, board),
+                          _metric_name(stack, scoring), lower_is_better=lower, ax=ax)
+    n_dropped = int((board.kind == "dropped").sum())
+    estimate = board.estimate.get("stack", "n/a")
+    ax.set_title(f"Leaderboard: {len(stack.layout_.names)} base models (out-of-fold) and the "
+                 f"stack ({estimate})" + (f"; {n_dropped} dropped" if n_dropped else ""),
+                 fontsize=10)
     return ax
 
 
+def _metric_name(stack, scoring):
+    if scoring is None:
+        return "accuracy" if is_classifier(stack) else "R²"
+    if not isinstance(scoring, str):
+        return "score"
+    return scoring.removeprefix("neg_").replace("_", " ")
+
+
 def plot_correlation(stack, *, ax=None):
-    """Draw a heat map of :func:`oof_correlation`, each cell labelled with its value.
+    """Draw a map of :func:`oof_correlation`, models that predict alike side by side.
+
+    Rows and columns are ordered by hierarchical clustering of the correlation, and
+    the colour scale starts at the lowest correlation (rounded down to 0.05), so that
+    models which all correlate above 0.9 still differ in colour. Up to 15 models each
+    cell shows its value, in white on dark cells and black on light ones; beyond that
+    the colour bar alone reads the values. The figure grows with the number of models.
 
     Parameters
     ----------
     stack : fitted StackingClassifier or StackingRegressor
         The stack to report on.
     ax : matplotlib Axes, default=None
-        Where to draw; a new figure's Axes by default.
+        Where to draw; a new figure's Axes, sized for the number of models, by default.
 
     Returns
     -------
     ax : matplotlib Axes
         The Axes drawn on.
     """
-    correlation = oof_correlation(stack)
-    ax = _axes(ax)
-    image = ax.imshow(correlation.to_numpy(), vmin=-1, vmax=1, cmap="RdBu_r")
-    names = correlation.columns.tolist()
-    ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
-    ax.set_yticks(range(len(names)), names)
-    for (i, j), value in np.ndenumerate(correlation.to_numpy()):
-        ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8)
-    ax.figure.colorbar(image, ax=ax)
-    ax.set_title("Correlation of out-of-fold predictions")
-    return ax
+    return draw_correlation(oof_correlation(stack), ax=ax)
 
 
 def plot_weights(stack, *, ax=None):
-    """Draw a bar chart of the final estimator's weight (or coefficient) per base model.
+    """Draw the final estimator's weight (or coefficient) per base model, largest on top.
 
     Parameters
     ----------
     stack : fitted StackingClassifier or StackingRegressor
         The stack to report on.
     ax : matplotlib Axes, default=None
-        Where to draw; a new figure's Axes by default.
+        Where to draw; a new figure's Axes, sized for the number of models, by default.
 
     Returns
     -------
@@ -329,20 +224,14 @@ def plot_weights(stack, *, ax=None):
         The final estimator has neither ``weights_`` nor ``coef_``.
     """
     check_is_fitted(stack)
-    weights = pd.Series(_final_weights(stack), dtype=float)
+    weights = pd.Series(final_weights(stack), dtype=float)
     if weights.empty:
         raise ValueError(f"final estimator {type(stack.final_estimator_).__name__} has "
                          "neither weights_ nor coef_ to plot")
-    ax = _axes(ax)
-    ax.bar(weights.index, weights.to_numpy(), color="tab:green")
-    ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_ylabel("weight" if hasattr(stack.final_estimator_, "weights_") else "coefficient")
-    ax.set_title(f"Meta-learner: {type(stack.final_estimator_).__name__}")
+    label = "weight" if hasattr(stack.final_estimator_, "weights_") else "coefficient"
+    ax = draw_weights(weights, label, ax=ax)
+    ax.set_title(f"Meta-learner: {type(stack.final_estimator_).__name__}", fontsize=10)
     return ax
-
-
-def _axes(ax):
-    return pyplot().subplots()[1] if ax is None else ax
 
 
 # -- notebook display ------------------------------------------------------------------
