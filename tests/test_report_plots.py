@@ -137,6 +137,16 @@ def test_dropped_models_are_listed_greyed_with_a_short_reason():
     assert ax.get_title().endswith("; 2 dropped")
 
 
+def test_an_unscored_stack_is_listed_with_its_note():
+    X, y = make_classification(n_samples=150, random_state=0)
+    stack = StackingClassifier([("lr", LogisticRegression()), ("nb", GaussianNB())], cv=3,
+                               passthrough=True).fit(X, y)
+    ax = report.plot_leaderboard(stack)
+    assert ax.get_yticklabels()[-1].get_text() == "stack" and len(ax.patches) == 2
+    assert "pass X= to score a passthrough stack" in ax.texts[-1].get_text()
+    assert ax.get_title().endswith("and the stack (not scored)")
+
+
 def test_the_figure_grows_with_the_number_of_models():
     heights = [_plots.draw_leaderboard(hand_made(np.linspace(0.8, 0.9, n)), {}, "auc",
                                        lower_is_better=False).figure.get_figheight()

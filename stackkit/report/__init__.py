@@ -164,7 +164,8 @@ def plot_leaderboard(stack, scoring=None, *, ax=None, **leaderboard_params):
     ax = draw_leaderboard(scores[board.kind != "dropped"], missing_reasons(stack, board),
                           _metric_name(stack, scoring), lower_is_better=lower, ax=ax)
     n_dropped = int((board.kind == "dropped").sum())
-    estimate = board.estimate.get("stack", "n/a")
+    estimate = board.estimate.get("stack")
+    estimate = estimate if isinstance(estimate, str) else "not scored"
     ax.set_title(f"Leaderboard: {len(stack.layout_.names)} base models (out-of-fold) and the "
                  f"stack ({estimate})" + (f"; {n_dropped} dropped" if n_dropped else ""),
                  fontsize=10)
