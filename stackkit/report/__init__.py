@@ -166,8 +166,9 @@ def plot_leaderboard(stack, scoring=None, *, ax=None, **leaderboard_params):
     n_dropped = int((board.kind == "dropped").sum())
     estimate = board.estimate.get("stack")
     estimate = estimate if isinstance(estimate, str) else "not scored"
-    ax.set_title(f"Leaderboard: {len(stack.layout_.names)} base models (out-of-fold) and the "
-                 f"stack ({estimate})" + (f"; {n_dropped} dropped" if n_dropped else ""),
+    n_bases = len(stack.layout_.names)
+    ax.set_title(f"Leaderboard: {n_bases} base model{'s' if n_bases > 1 else ''} (out-of-fold) "
+                 f"and the stack ({estimate})" + (f"; {n_dropped} dropped" if n_dropped else ""),
                  fontsize=10)
     return ax
 
