@@ -187,7 +187,8 @@ def test_every_module_and_capability_is_in_the_picture():
     assert CAPABILITIES <= tops, f"capabilities that are no module: {CAPABILITIES - tops}"
     assert {kind(name) for name in graph if name.startswith("stackkit.cli.")} == {"capability"}
     known = [("stackkit.classifier", "stackkit._base"), ("stackkit._base", "stackkit._display"),
-             ("stackkit.report", "stackkit._display"), ("stackkit.report", "stackkit.meta._base"),
+             ("stackkit.report", "stackkit._display"),
+             ("stackkit.report._scores", "stackkit.meta._base"),
              ("stackkit.cli", "stackkit.cli._commands"), ("stackkit.cli._commands", "stackkit.io"),
              ("stackkit.cli.__main__", "stackkit.cli"), ("stackkit", "stackkit.meta")]
     assert [edge for edge in known if edge[1] not in graph[edge[0]]] == []

@@ -175,43 +175,7 @@ def test_oof_correlation_is_the_correlation_of_the_oof_columns(fitted):
     assert isinstance(correlation, pd.DataFrame)
 
 
-# -- plots and the notebook display ----------------------------------------------------
-
-
-@pytest.fixture
-def plt():
-    matplotlib = pytest.importorskip("matplotlib")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as pyplot
-
-    yield pyplot
-    pyplot.close("all")
-
-
-def test_leaderboard_plot_has_a_bar_and_error_bar_per_model(fitted, plt):
-    ax = report.plot_leaderboard(fitted)
-    board = report.leaderboard(fitted)
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["lr", "nb", "tree", "stack"]
-    np.testing.assert_allclose([bar.get_height() for bar in ax.patches], board.fold_mean)
-    (bars,) = [c for c in ax.containers if hasattr(c, "errorbar")]
-    assert bars.errorbar is not None and "meta-cv" in ax.get_title()
-
-
-def test_correlation_heat_map_shows_the_matrix(fitted, plt):
-    ax = report.plot_correlation(fitted)
-    np.testing.assert_allclose(ax.images[0].get_array(), report.oof_correlation(fitted))
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["lr", "nb", "tree"]
-    assert len(ax.texts) == 9  # one label per cell
-
-
-def test_weights_plot_shows_the_meta_learner_weights(plt):
-    X, y = make_classification(n_samples=300, random_state=0)
-    stack = StackingClassifier([("lr", LogisticRegression()), ("nb", GaussianNB())],
-                               BlendClassifier(), cv=3).fit(X, y)
-    ax = report.plot_weights(stack)
-    np.testing.assert_allclose([bar.get_height() for bar in ax.patches],
-                               stack.final_estimator_.weights_)
-    assert ax.get_ylabel() == "weight" and "BlendClassifier" in ax.get_title()
+# -- the notebook display (the plots: test_report_plots.py) ---------------------------
 
 
 def test_html_repr_adds_the_leaderboard_once_fitted(fitted):
