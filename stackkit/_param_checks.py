@@ -51,14 +51,14 @@ def integers(left=None, right=None):
 
 
 class _Seconds(Interval):
-    """Seconds of a time limit: a finite real number > 0, not a bool."""
+    """Seconds of a time limit: a real number > 0 (not a bool; the interval refuses
+    inf and NaN)."""
 
     def __init__(self):
         super().__init__(numbers.Real, 0, None, closed="neither")
 
     def is_satisfied_by(self, val):
-        return (not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
-                and np.isfinite(val))
+        return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
 
     def __str__(self):
         return "a finite float > 0 (seconds)"
