@@ -118,7 +118,8 @@ def main(argv=None):
         if not args.cold:
             start = time.perf_counter()
             stack_for(task, None, args.n_jobs).set_params(
-                estimators=default_estimators(task, device="cpu")[:1], cv=2).fit(X[:200], y[:200])
+                estimators=default_estimators(task, device="cpu")[:1], cv=2).fit(
+                    X.iloc[::50], y.iloc[::50])
             print(f"warm-up (worker start): {time.perf_counter() - start:.1f} s")
         print(f"\n{name}: {len(X)} rows, {task}")
         print(f"{'limit':>6} {'fit s':>7} {'over %':>7} {'ran':>4} {'cut':>4}  kept | dropped"
