@@ -1,5 +1,6 @@
 """The shared stacking estimator: one algorithm, thin classifier/regressor variants."""
 
+import time
 from abc import ABCMeta, abstractmethod
 from functools import partial
 
@@ -13,6 +14,7 @@ from . import _docs
 from . import _param_checks as param_checks
 from . import _prefit as prefit
 from . import _validation as checks
+from ._budget import Budget
 from ._cache import TaskCache
 from ._display import has_visual_block, visual_block
 from ._display import html as display_html
@@ -64,7 +66,7 @@ class BaseStacking(
     @abstractmethod
     def __init__(self, estimators, final_estimator=None, *, cv=5, stack_method="auto",
                  passthrough=False, refit=True, memory=None, on_error="raise", n_jobs=None,
-                 verbose=0):
+                 verbose=0, time_limit=None):
         self.estimators = estimators
         self.final_estimator = final_estimator
         self.cv = cv
@@ -75,6 +77,7 @@ class BaseStacking(
         self.on_error = on_error
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.time_limit = time_limit
 
     # -- hooks of the subclasses ---------------------------------------------------------
 
@@ -158,14 +161,15 @@ class BaseStacking(
         return self._final_input(self.oof_, X)
 
     def _fit(self, X, y, sample_weight, groups, fit_params):
+        started = time.time()  # time_limit counts from here
         self._forget_fit()
         try:
-            return self._fit_all(X, y, sample_weight, groups, fit_params)
+            return self._fit_all(X, y, sample_weight, groups, fit_params, started)
         except BaseException:
             self._forget_fit()  # validation may have set n_features_in_ already
             raise
 
-    def _fit_all(self, X, y, sample_weight, groups, fit_params):
+    def _fit_all(self, X, y, sample_weight, groups, fit_params, started):
         X, target, weights = self._validate_fit_input(X, y, sample_weight, fit_params)
         cv = param_checks.validate_cv(self.cv)  # a generator is read here, once
         routing = routing_enabled()  # then requests, not the stack, decide who gets weights
@@ -176,7 +180,7 @@ class BaseStacking(
                 SplitPlan.from_cv(cv, X, target.values, groups, classifier=self._is_clf()))
         self._check_plan(plan, target)
         tasks = make_tasks(named, methods, plan, refit=self.refit, fit_params=routed)
-        results = self._run(tasks, X, target)
+        results = self._run(tasks, X, target, started)
         named, methods, kept, dropped = drop_failed(named, methods, results)
         layout = _layout(named, methods, target)
         oof = assemble_oof(frozen_by_fold(kept, plan), layout, plan)
@@ -220,16 +224,19 @@ class BaseStacking(
             if hasattr(self, "stack_method_") else None
         return stack_router(self, final, fitted, self._auto_methods)
 
-    def _run(self, tasks, X, target):
-        """Run the tasks (:class:`~stackkit._runner.Runner` owns the run)."""
+    def _run(self, tasks, X, target, started):
+        """Run the tasks (:class:`~stackkit._runner.Runner` owns the run), in the budget."""
+        budget = None if self.time_limit is None else Budget(self.time_limit, started=started)
         return Runner(X, target.values, target.kind, n_jobs=self.n_jobs, verbose=self.verbose,
                       cache=TaskCache.from_memory(self.memory), n_gpus=visible_gpus(),
-                      catch=self.on_error == "warn", admit=self._admit).run(tasks)
+                      catch=self.on_error == "warn", admit=self._admit,
+                      budget=budget).run(tasks)
 
     def _admit(self, task):
         """Asked just before ``task`` starts: None runs it, a string is why it is skipped.
 
-        Every task runs; a time budget will say which ones cannot finish in time.
+        Every task runs here; the ``time_limit`` budget
+        (:class:`~stackkit._budget.Budget`) has its say after this hook, in the runner.
         """
         return None
 

@@ -66,7 +66,22 @@ PARAMETERS = """\
     verbose : int, default=0
         If > 0, a progress bar over the fold tasks (tqdm's, notebook-aware; tasks
         read from the ``memory`` cache count as done from the start), or joblib's
-        progress messages when tqdm is not installed."""
+        progress messages when tqdm is not installed.
+    time_limit : float, default=None
+        Seconds for the whole ``fit``, from its start to its return, final estimator
+        included; None: no limit. The base estimators are then taken in list order
+        (the list is their priority). Before each task, the time the remaining work
+        would take is estimated from the tasks that finished; an estimator that could
+        not finish all its tasks (folds and refit) in the time left, less a reserve of
+        5% of the limit for the final estimator, is skipped (if some of its tasks ran,
+        the rest are) and recorded in ``dropped_`` and ``task_log_`` with the estimate,
+        with one ``StackkitWarning`` for all such estimators. The first estimator is
+        always kept. XGBoost and LightGBM boosters (also as a pipeline's last step)
+        stop growing trees at the deadline and keep those they have (``truncated`` in
+        ``task_log_``; such a task is never cached). Tasks read from ``memory`` cost
+        nothing and are never skipped. The fit may end a little past the limit: other
+        estimators cannot be stopped mid-task, and estimates err; see the README's
+        "Time budget" section for the measured overshoot."""
 
 ATTRIBUTES = """\
     estimators_ : list of estimators
@@ -98,8 +113,9 @@ ATTRIBUTES = """\
         started and finished (seconds since the first task started), whether it was
         read from the ``memory`` cache, its cache key (None without ``memory``),
         where it ran (``"cpu"``, or ``"gpu:<n>"`` for the GPU lane of device n), why
-        it failed or was skipped (``error``), and its ``status``: ``"ran"``,
-        ``"cached"``, ``"failed"`` or ``"skipped"``.
+        it failed or was skipped (``error``), its ``status``: ``"ran"``,
+        ``"cached"``, ``"failed"`` or ``"skipped"``, and whether the ``time_limit``
+        deadline stopped its booster growing trees (``truncated``).
     best_iterations_ : dict of str to ndarray of shape (n_folds,)
         For each base estimator that stops early (XGBoost ``early_stopping_rounds``,
         LightGBM ``early_stopping_round`` or its ``early_stopping`` callback,
@@ -112,8 +128,9 @@ ATTRIBUTES = """\
         ``refit=True`` the model refit on all rows trains, without early stopping,
         for the mean of these rounds (never more than the rounds asked for).
     dropped_ : dict of str to str
-        The base estimators dropped because a task failed (``on_error="warn"``), each
-        with its first error; empty when none was.
+        The base estimators dropped because a task failed (``on_error="warn"``) or
+        was skipped (``time_limit``), each with its first error or the reason it was
+        skipped; empty when none was.
     layout_ : Layout
         Which meta-feature columns belong to which base estimator
         (:class:`~stackkit.layout.Layout`).

@@ -50,6 +50,20 @@ def integers(left=None, right=None):
     return _IntegersNotBool(numbers.Integral, left, right, closed=closed)
 
 
+class _Seconds(Interval):
+    """Seconds of a time limit: a real number > 0 (not a bool; the interval refuses
+    inf and NaN)."""
+
+    def __init__(self):
+        super().__init__(numbers.Real, 0, None, closed="neither")
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
+
+    def __str__(self):
+        return "a finite float > 0 (seconds)"
+
+
 class _Splitter(HasMethods):
     """An object with a ``split`` method (never a string, whose ``split`` is no splitter's).
 
@@ -76,6 +90,7 @@ STACK_CONSTRAINTS = {
     "on_error": [StrOptions({"raise", "warn"})],
     "n_jobs": [None, integers(1, None), integers(None, -1)],
     "verbose": [integers(0, None)],
+    "time_limit": [None, _Seconds()],
 }
 
 
@@ -214,6 +229,18 @@ def check_count(value, name, low):
         raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
 
 
+def check_time_limit(value):
+    """Raise unless ``time_limit`` is None or a finite number of seconds > 0."""
+    if value is None:
+        return
+    if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
+        raise TypeError("time_limit must be a number of seconds (e.g. 60 or 2.5) or None "
+                        f"for no limit; got {type(value).__name__}: {short_repr(value)}")
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError("time_limit must be a finite number of seconds > 0, or None for "
+                         f"no limit; got {value!r}")
+
+
 # stackkit's own checks of a stack's parameters that live here; the stack adds those of
 # estimators, final_estimator and memory (in _validation and _cache)
 STACK_EXPLANATIONS = {
@@ -223,4 +250,5 @@ STACK_EXPLANATIONS = {
     "on_error": check_on_error,
     "n_jobs": check_n_jobs,
     "cv": validate_cv,
+    "time_limit": check_time_limit,
 }

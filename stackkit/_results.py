@@ -16,7 +16,7 @@ from .exceptions import FoldFitError, warn
 
 # Version of the stored TaskOutput: bump it with any change of its fields. The cache's
 # header names it too, and a stored record of another version is a miss.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 STATUSES = ("ran", "cached", "failed", "skipped")
 
 
@@ -26,7 +26,9 @@ class TaskOutput:
 
     Built by keyword only. ``started`` and ``finished`` are wall-clock times
     (``time.time``) of the worker; ``stopped`` holds the rounds an early-stopped model
-    kept; ``error`` says why the task failed (``on_error="warn"``), else None.
+    kept; ``error`` says why the task failed (``on_error="warn"``), else None;
+    ``truncated`` is True when the time budget's deadline stopped a booster growing
+    trees (such a record is never cached).
     """
 
     model: object
@@ -37,6 +39,7 @@ class TaskOutput:
     finished: float
     stopped: object | None = None  # a stackkit._early_stopping.Stopped
     error: str | None = None
+    truncated: bool = False
     # A factory, unlike a plain default, sets the version on the instance (it is pickled).
     format_version: int = field(default_factory=lambda: FORMAT_VERSION, init=False)
 
@@ -96,6 +99,7 @@ class TaskResult:
     finished = property(lambda self: self._get("finished", np.nan))
     stopped = property(lambda self: self._get("stopped", None))
     error = property(lambda self: self._get("error", None))
+    truncated = property(lambda self: self._get("truncated", False))
     cached = property(lambda self: self.status == "cached")
 
     def _get(self, name, missing):
@@ -107,7 +111,7 @@ class TaskResult:
 
 
 def drop_failed(named_estimators, methods, results):
-    """Leave out every base estimator with a failed or skipped task, warning once for each.
+    """Leave out every base estimator with a failed or skipped task, with a warning.
 
     Returns the remaining estimators, their methods, their results (renumbered), and
     ``{name: why}`` of the dropped ones (its first failing or skipped fold's, else its
@@ -125,14 +129,30 @@ def drop_failed(named_estimators, methods, results):
     if len(errors) == len(named_estimators):
         skips = " or was skipped" if any(r.status == "skipped" for r in lost) else ""
         raise FoldFitError(f"every base estimator failed{skips}: " + "; ".join(errors.values()))
-    for name, result in first.items():
-        why = "" if result.status == "skipped" else " (on_error='warn')"
-        warn(f"{errors[name]}; it is dropped from the stack{why}")
+    _warn_dropped([name for name, _ in named_estimators if name in errors], first, errors)
     keep = [i for i, (name, _) in enumerate(named_estimators) if name not in errors]
     index = {old: new for new, old in enumerate(keep)}
     kept = [replace(r, task=replace(r.task, est_index=index[r.task.est_index]))
             for r in results if r.task.name not in errors]
     return ([named_estimators[i] for i in keep], [methods[i] for i in keep], kept, errors)
+
+
+def _warn_dropped(names, first, errors):
+    """One warning per failed estimator; one for all the skipped ones together.
+
+    Skips are the time budget's expected work (each reason is in ``dropped_``), so a
+    budget that leaves out twenty estimators says so in one line, not twenty.
+    """
+    skipped = [name for name in names if first[name].status == "skipped"]
+    for name in names:
+        if name not in skipped:
+            warn(f"{errors[name]}; it is dropped from the stack (on_error='warn')")
+    if len(skipped) == 1:
+        warn(f"{errors[skipped[0]]}; it is dropped from the stack")
+    elif skipped:
+        listed = ", ".join(repr(name) for name in skipped)
+        warn(f"{len(skipped)} base estimators were skipped and are dropped from the stack "
+             f"({listed}); dropped_ says why for each, the first: {errors[skipped[0]]}")
 
 
 def _why_lost(result):
@@ -154,7 +174,8 @@ def task_log(results):
     estimator cannot be hashed or the task was skipped); ``device`` is ``"cpu"`` or the
     GPU lane ``"gpu:<n>"`` it ran in (None if cached or skipped); ``error`` says why a
     task failed (``on_error="warn"``) or was skipped, else None; ``status`` is
-    ``"ran"``, ``"cached"``, ``"failed"`` or ``"skipped"``.
+    ``"ran"``, ``"cached"``, ``"failed"`` or ``"skipped"``; ``truncated`` is True for a
+    booster the time budget's deadline stopped growing trees.
     """
     ran = [r for r in results if r.status in ("ran", "failed")]
     origin = min((r.started for r in ran), default=0.0)
@@ -173,6 +194,7 @@ def task_log(results):
             "device": [r.device for r in results],
             "error": [r.error if r.output is not None else r.reason for r in results],
             "status": [r.status for r in results],
+            "truncated": [r.truncated for r in results],
         }
     )
 

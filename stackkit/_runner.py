@@ -12,7 +12,7 @@ from ._compat import progress_bar
 from ._early_stopping import hold_refits, refits_after_folds
 from ._gpu import GpuLanes, plan_lanes, warn_without_gpus
 from ._results import TaskResult
-from ._schedule import LongestFirst
+from ._schedule import InListOrder, LongestFirst
 from ._tasks import run_task
 from .exceptions import warn
 
@@ -74,13 +74,22 @@ class Runner:
     a result that only this thread can deliver, which deadlocks (loky and threading
     alike). The cost: a held refit starts once every first-wave task is done, not as
     soon as its own folds are.
+
+    Under a time ``budget`` (a :class:`~stackkit._budget.Budget`) the CPU tasks are
+    handed out in the estimators' list order (:class:`~stackkit._schedule.InListOrder`),
+    one as each worker frees up (``pre_dispatch="n_jobs"``, so a task is admitted
+    when it can start, not queued behind others); after ``admit``, the budget decides
+    whether a task starts; each finished task is told to it; and every worker gets its
+    deadline, where boosters stop growing trees. A truncated task's record is kept in
+    this fit but never cached, and it has no cache key (nor do predictions of its model).
     """
 
     def __init__(self, X, y, target_kind, *, n_jobs=None, verbose=0, cache=None, n_gpus=0,
-                 catch=False, admit=admit_every):
+                 catch=False, admit=admit_every, budget=None):
         self.X, self.y, self.target_kind = X, y, target_kind
         self.n_jobs, self.verbose, self.cache = n_jobs, verbose, cache
-        self.n_gpus, self.catch, self.admit = n_gpus, catch, admit
+        self.n_gpus, self.catch, self.admit, self.budget = n_gpus, catch, admit, budget
+        self.deadline = None if budget is None else budget.deadline
         self._lock = threading.Lock()
         self._data_key = None
         self._unhashable = set()
@@ -91,10 +100,13 @@ class Runner:
         warn_without_gpus([(task.name, task.estimator) for task in tasks], self.n_gpus)
         now, held = hold_refits(tasks)
         first = self._look_up(now)
+        if self.budget is not None:
+            self.budget.expect(first.pending + held, effective_n_jobs(self.n_jobs))
         progress = _Progress(len(tasks), first.n_cached, self.verbose)
         # batch_size=1: tasks are coarse, and batching them would unbalance the workers.
         parallel = Parallel(n_jobs=self.n_jobs, verbose=0 if progress.shown else self.verbose,
-                            batch_size=1, return_as="generator_unordered")
+                            batch_size=1, return_as="generator_unordered",
+                            pre_dispatch="2 * n_jobs" if self.budget is None else "n_jobs")
         try:
             with parallel:
                 self._run_wave(parallel, first, progress)
@@ -145,7 +157,8 @@ class Runner:
         if not wave.pending:
             return
         cpu, lanes = plan_lanes(wave.pending, self.n_gpus)
-        schedule = LongestFirst([wave.pending[j] for j in cpu])
+        order = LongestFirst if self.budget is None else InListOrder
+        schedule = order([wave.pending[j] for j in cpu])
         n_threads = thread_budget(self.n_jobs, len(cpu), len(lanes))
 
         def collect(j, outcome, device=None):
@@ -156,7 +169,7 @@ class Runner:
             if skip is not None:
                 return skip
             return run_task(task, self.X, self.y, self.target_kind, n_threads, device=device,
-                            catch=self.catch)
+                            catch=self.catch, deadline=self.deadline)
 
         # The whole wave holds the budget too: tasks in threads of this process (threading
         # backend) each set and restore the process-wide limit, and overlapping ones would
@@ -179,27 +192,36 @@ class Runner:
                 collect(cpu[k], skip)
                 continue
             yield delayed(_run_job)(cpu[k], task, self.X, self.y, self.target_kind,
-                                    n_threads, self.catch)
+                                    n_threads, self.catch, self.deadline)
 
     def _admitted(self, task):
-        """None if ``task`` may start, else a :class:`_Skip` with the admission's reason."""
+        """None if ``task`` may start, else a :class:`_Skip` with the admission's reason.
+
+        ``admit`` is asked first, then the budget (which counts the task as started).
+        """
         reason = self.admit(task)
+        if reason is None and self.budget is not None:
+            reason = self.budget.admit(task)
         return None if reason is None else _Skip(str(reason))
 
     def _collect(self, wave, j, outcome, device, schedule, progress):
         """Record the outcome of the wave's pending task ``j`` (from joblib or a lane)."""
         i, task = wave.todo[j], wave.pending[j]
+        key = None
         if isinstance(outcome, _Skip):
             result = TaskResult.skipped(task, outcome.reason)
         else:
-            result = TaskResult.ran(task, outcome, cache_key=wave.keys[i],
+            key = None if outcome.truncated else wave.keys[i]  # never cache a cut model
+            result = TaskResult.ran(task, outcome, cache_key=key,
                                     device="cpu" if device is None else f"gpu:{device}")
         with self._lock:
             wave.results[i] = result
             if result.output is not None:
                 schedule.observe(task, result.finished - result.started)
-            if result.status == "ran" and wave.keys[i] is not None:
-                self.cache.save(wave.keys[i], outcome)
+                if self.budget is not None:
+                    self.budget.observe(task, outcome)
+            if result.status == "ran" and key is not None:
+                self.cache.save(key, outcome)
             progress.update()
 
 
@@ -246,6 +268,6 @@ class _Progress:
             self._bar = None
 
 
-def _run_job(j, task, X, y, target_kind, n_threads, catch):
+def _run_job(j, task, X, y, target_kind, n_threads, catch, deadline):
     """Run one CPU task; its output comes back with its index ``j``."""
-    return j, run_task(task, X, y, target_kind, n_threads, catch=catch)
+    return j, run_task(task, X, y, target_kind, n_threads, catch=catch, deadline=deadline)

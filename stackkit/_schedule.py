@@ -1,4 +1,8 @@
-"""The order in which tasks are handed to joblib: the longest estimators first."""
+"""The order in which tasks are handed to joblib.
+
+Without a time budget the longest estimators go first (:class:`LongestFirst`); under
+one, the estimators go in the order they are listed (:class:`InListOrder`).
+"""
 
 import threading
 
@@ -45,3 +49,29 @@ class LongestFirst:
         measured = self._seconds.get(task.est_index)
         seconds = float(np.mean(measured)) if measured else np.inf
         return (task.fold is not None, -seconds, task.est_index, task.fold or 0)
+
+
+class InListOrder:
+    """Iterate over tasks estimator by estimator, in the order the estimators are listed.
+
+    Under a time budget the estimator list is the user's priority: every task of the
+    first estimator is handed out before any of the second, and so on (each
+    estimator's folds in order, then its refit), so the time runs out on the last ones.
+    Measurements do not change the order; the budget reads them
+    (:class:`~stackkit._budget.Budget`).
+    """
+
+    def __init__(self, tasks):
+        self._order = sorted(range(len(tasks)), key=lambda i: _list_position(tasks[i]))
+        self._tasks = tasks
+
+    def observe(self, task, seconds):
+        """Nothing: the order is fixed."""
+
+    def __iter__(self):
+        for index in self._order:
+            yield index, self._tasks[index]
+
+
+def _list_position(task):
+    return task.est_index, task.fold is None, task.fold or 0

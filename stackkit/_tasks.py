@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
-from ._boosters import restore_threads, set_thread_budget
+from ._boosters import DeadlineStop, restore_threads, set_thread_budget
 from ._early_stopping import Stopped, inner_split, stopper
 from ._gpu import place_on_device, restore_devices
 from ._oof import to_columns
@@ -100,7 +100,7 @@ def params_for_rows(params, row_params, rows):
             for key, value in params.items()}
 
 
-def run_task(task, X, y, target_kind, n_threads, device=None, catch=False):
+def run_task(task, X, y, target_kind, n_threads, device=None, catch=False, deadline=None):
     """Fit a clone of the task's estimator on its training rows and predict its test rows.
 
     Runs with at most ``n_threads`` threads: thread parameters the user left at ``None``
@@ -111,12 +111,15 @@ def run_task(task, X, y, target_kind, n_threads, device=None, catch=False):
     limit is not set (it would race with the other threads). Returns a
     :class:`~stackkit._results.TaskOutput` (the task itself is not sent back: the
     caller has it). A failure raises :class:`FoldFitError`, or with ``catch`` comes
-    back as the record's ``error`` (``on_error="warn"``).
+    back as the record's ``error`` (``on_error="warn"``). With a ``deadline`` (a
+    ``time.time()`` of the time budget), a booster (or a pipeline's last step) stops
+    growing trees once its next round would end past it, keeping those it has; the
+    record then says ``truncated``.
     """
     started = time.time()
     try:
         with threadpool_limits(limits=n_threads) if device is None else nullcontext():
-            outcome = _fit_and_predict(task, X, y, target_kind, n_threads, device)
+            outcome = _fit_and_predict(task, X, y, target_kind, n_threads, device, deadline)
     except Exception as exc:
         message = (f"estimator {task.name!r} ({type(task.estimator).__name__}) failed on "
                    f"{task.where} ({len(task.train)} training rows): "
@@ -125,23 +128,24 @@ def run_task(task, X, y, target_kind, n_threads, device=None, catch=False):
             raise FoldFitError(message) from exc
         return TaskOutput(model=None, predictions=None, fit_time=np.nan, predict_time=np.nan,
                           started=started, finished=time.time(), error=message)
-    model, predictions, fit_time, predict_time, stopped = outcome
+    model, predictions, fit_time, predict_time, stopped, truncated = outcome
     return TaskOutput(model=model, predictions=predictions, fit_time=fit_time,
                       predict_time=predict_time, started=started, finished=time.time(),
-                      stopped=stopped)
+                      stopped=stopped, truncated=truncated)
 
 
-def _fit_and_predict(task, X, y, target_kind, n_threads, device):
+def _fit_and_predict(task, X, y, target_kind, n_threads, device, deadline):
     if task.frozen:  # fitted elsewhere: predict every row, change nothing on the model
         start = time.perf_counter()
         raw = frozen_output(task.estimator, task.method, X)
         predictions = to_columns(raw, task.method, target_kind)
-        return task.estimator, predictions, 0.0, time.perf_counter() - start, None
+        return task.estimator, predictions, 0.0, time.perf_counter() - start, None, False
     model = clone(task.estimator)
     placed = {} if device is None else place_on_device(model, device)
     user_threads = set_thread_budget(model, n_threads)
     start = time.perf_counter()
-    stopped = _fit(model, task, X, y, target_kind)
+    with DeadlineStop(model, deadline) as deadline_stop:
+        stopped = _fit(model, task, X, y, target_kind, deadline_stop.fit_params)
     fit_time = time.perf_counter() - start
     predictions, predict_time = None, 0.0
     if task.test is not None:
@@ -151,18 +155,21 @@ def _fit_and_predict(task, X, y, target_kind, n_threads, device):
         predict_time = time.perf_counter() - start
     restore_devices(model, placed)
     restore_threads(model, user_threads)  # after predicting: LightGBM ignores threadpoolctl
-    return model if task.keep_model else None, predictions, fit_time, predict_time, stopped
+    return (model if task.keep_model else None, predictions, fit_time, predict_time, stopped,
+            deadline_stop.truncated)
 
 
-def _fit(model, task, X, y, target_kind):
+def _fit(model, task, X, y, target_kind, with_callbacks):
     """Fit ``model`` on the task's training rows, early-stopped if it asks for it.
 
-    Returns :class:`~stackkit._early_stopping.Stopped` for an early-stopped model.
+    ``with_callbacks`` adds the time budget's callback to the fit parameters. Returns
+    :class:`~stackkit._early_stopping.Stopped` for an early-stopped model.
     """
     adapter = stopper(model, task.fit_params)
     if adapter is None or not adapter.needs_eval_set:
         model.fit(take_rows(X, task.train), take_rows(y, task.train),
-                  **params_for_rows(task.fit_params, task.row_params, task.train))
+                  **with_callbacks(params_for_rows(task.fit_params, task.row_params,
+                                                   task.train)))
         return None if adapter is None else adapter.stopped(model)
     fit_rows, eval_rows = inner_split(task.train, take_rows(y, task.train), target_kind)
     weights = task.fit_params.get("sample_weight")
@@ -171,7 +178,7 @@ def _fit(model, task, X, y, target_kind):
         (take_rows(X, fit_rows), take_rows(y, fit_rows)),
         (take_rows(X, eval_rows), take_rows(y, eval_rows)),
         None if weights is None else take_rows(weights, eval_rows),
-        params_for_rows(task.fit_params, task.row_params, fit_rows),
+        with_callbacks(params_for_rows(task.fit_params, task.row_params, fit_rows)),
     )
     return Stopped(int(rounds))
 

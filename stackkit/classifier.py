@@ -71,10 +71,11 @@ class StackingClassifier(ClassifierMixin, BaseStacking):
 
     def __init__(self, estimators, final_estimator=None, *, cv=5, stack_method="auto",
                  passthrough=False, refit=True, memory=None, on_error="raise", n_jobs=None,
-                 verbose=0):
+                 verbose=0, time_limit=None):
         super().__init__(estimators, final_estimator, cv=cv, stack_method=stack_method,
                          passthrough=passthrough, refit=refit, memory=memory,
-                         on_error=on_error, n_jobs=n_jobs, verbose=verbose)
+                         on_error=on_error, n_jobs=n_jobs, verbose=verbose,
+                         time_limit=time_limit)
 
     def _default_final_estimator(self):
         return LogisticRegression()

@@ -44,7 +44,7 @@ STAGES = {
     "rows": ("_plane",),
     "folds": ("_split", "_prefit"),
     "tasks": ("_tasks", "_boosters", "_early_stopping", "_gpu", "_source", "_results"),
-    "run": ("_runner", "_schedule", "_cache"),
+    "run": ("_runner", "_schedule", "_budget", "_cache"),
     "meta-features": ("_oof", "layout"),
     "predict": ("_predict",),
     "shared": ("exceptions", "_compat"),

@@ -107,6 +107,19 @@ class Library:
         """A copy of the raw ``booster`` holding its first ``n_rounds`` rounds."""
         raise TypeError(f"{type(booster).__name__} cannot be cut to its best iteration")
 
+    # -- time budget: a training callback that stops growing trees at a deadline
+    callbacks_in = None  # where callbacks go: "params" (the model's), "fit" (fit's), None
+
+    @staticmethod
+    def deadline_callback(booster, watch):
+        """A training callback stopping ``booster`` once ``watch.passed()`` is True.
+
+        ``watch`` is a :class:`stackkit._boosters.DeadlineWatch`, asked after each
+        boosting round; the trees grown so far are kept. None: the library (or this
+        booster) takes no such callback, and a deadline does not stop it.
+        """
+        return None
+
     # -- a raw booster as a source model (fitted scikit-learn wrappers say it themselves)
     @staticmethod
     def booster_features(booster):

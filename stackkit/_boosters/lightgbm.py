@@ -67,6 +67,12 @@ class LightGBM(Library):
         kept = [cb for cb in fit_params["callbacks"] if not _is_stopper(cb)]
         return {**fit_params, "callbacks": kept}
 
+    callbacks_in = "fit"
+
+    @staticmethod
+    def deadline_callback(booster, watch):
+        return _DeadlineCallback(watch)
+
     init_param = "init_model"
 
     @staticmethod
@@ -103,3 +109,23 @@ def _positive(value):
 
 def _is_stopper(callback):
     return hasattr(callback, "stopping_rounds")  # what lightgbm.early_stopping() returns
+
+
+class _DeadlineCallback:
+    """A LightGBM callback ending training, with every round grown so far, at a deadline.
+
+    It runs after LightGBM's early stopping (``order`` 30), which thus still stops first
+    when it would. LightGBM then predicts with every round so far: the best round its
+    early stopping tracked is not public, so a deadline cuts nothing off.
+    """
+
+    def __init__(self, watch):
+        self.watch = watch
+        self.order = 40  # an instance attribute: LightGBM gives callbacks without one theirs
+
+    def __call__(self, env):
+        if self.watch.passed():
+            from lightgbm.callback import EarlyStopException  # loaded: it is training
+
+            raise EarlyStopException(env.iteration - env.begin_iteration,
+                                     env.evaluation_result_list)

@@ -46,6 +46,14 @@ class XGBoost(Library):
         kept = [cb for cb in params.get("callbacks") or () if not _is_stopper(cb)]
         return {"early_stopping_rounds": None, "callbacks": kept or None}
 
+    callbacks_in = "params"
+
+    @staticmethod
+    def deadline_callback(booster, watch):
+        if type(booster).__name__.startswith("XGBRF"):  # one round; takes no callbacks
+            return None
+        return _deadline_callback(watch)
+
     init_param = "xgb_model"
 
     @staticmethod
@@ -82,3 +90,25 @@ def _is_stopper(callback):
     from xgboost.callback import EarlyStopping  # xgboost is loaded: it made the estimator
 
     return isinstance(callback, EarlyStopping)
+
+
+def _deadline_callback(watch):
+    """An XGBoost training callback that stops training when ``watch.passed()``.
+
+    It asks before each round but the first, not after one: XGBoost stops calling the
+    other callbacks' ``after_iteration`` at the first that says stop, so a stop there
+    would leave the user's callbacks and early stopping a round behind (with none
+    after the first round, early stopping would record no best iteration at all).
+    """
+    from xgboost.callback import TrainingCallback  # xgboost is loaded: it made the booster
+
+    class DeadlineCallback(TrainingCallback):
+        def __init__(self):
+            super().__init__()
+            self.rounds = 0
+
+        def before_iteration(self, model, epoch, evals_log):
+            self.rounds += 1
+            return self.rounds > 1 and watch.passed()  # True: no more rounds, keep these
+
+    return DeadlineCallback()
