@@ -179,7 +179,8 @@ class BaseStacking(
         plan = (prefit.whole_data_plan(count_rows(X)) if cv == "prefit" else
                 SplitPlan.from_cv(cv, X, target.values, groups, classifier=self._is_clf()))
         self._check_plan(plan, target)
-        tasks = make_tasks(named, methods, plan, refit=self.refit, fit_params=routed)
+        tasks = make_tasks(named, methods, plan, refit=self.refit, fit_params=routed,
+                           keep_folds=self.time_limit is not None)
         results = self._run(tasks, X, target, started)
         named, methods, kept, dropped = drop_failed(named, methods, results)
         layout = _layout(named, methods, target)
@@ -339,8 +340,10 @@ class BaseStacking(
 
     def _fitted_estimator(self, est_index, results):
         mine = [r for r in results if r.task.est_index == est_index and r.model is not None]
-        if self.refit or any(r.task.frozen for r in mine):  # a frozen model stands as it is
-            return next(r.model for r in mine if r.task.fold is None)
+        whole = [r.model for r in mine if r.task.fold is None]
+        if whole:  # the refit, or a frozen model that stands as it is
+            return whole[0]
+        # refit=False, or a refit the time budget skipped: the fold models stand in
         return FoldAverage([r.model for r in sorted(mine, key=lambda r: r.task.fold)])
 
     # -- predict -------------------------------------------------------------------------

@@ -2,15 +2,18 @@
 and the answer to the runner's question "may this task start?".
 
 Under a budget the estimators are taken in list order (the list is their priority, see
-:class:`~stackkit._schedule.InListOrder`). Just before a task starts, :meth:`Budget.admit`
-estimates when the work it would commit to ends: the tasks running now, then every task
-not started yet of the estimators up to and including this one in the list (its folds,
-and with ``refit=True`` its refit), handed to ``n_workers`` workers as they free up.
-That work must end by the deadline, which is the time limit less a reserve
+:class:`~stackkit._schedule.InListOrder`): every estimator's folds first, then the
+refits. Just before a task starts, :meth:`Budget.admit` estimates when the work it would
+commit to ends: the tasks running now, then every fold not started yet of the
+estimators up to and including this one in the list, handed to ``n_workers`` workers as
+they free up. That work must end by the deadline, which is the time limit less a reserve
 (:data:`RESERVE`) for the final estimator; otherwise the task and every later task of
 its estimator are skipped (the estimator is dropped: no more time is spent on it). The
-first estimator of the list is always admitted, so a stack never ends without a base
-model; cached tasks never ask, they cost nothing.
+first estimator's folds are always admitted, so a stack never ends without a base
+model; cached tasks never ask, they cost nothing. A refit (``refit=True``) is optional:
+it asks the same question for itself (the folds still to start, then the refits up to
+its own), and when it cannot finish, its estimator keeps its fold models, which predict
+by their average as with ``refit=False``.
 
 A task's cost is estimated from what its estimator's finished tasks measured: seconds
 per training row (the fit, and the overhead around it) plus seconds per predicted row.
@@ -74,11 +77,11 @@ class Budget:
         """None if ``task`` may start now, else why it is skipped (a string)."""
         with self._lock:
             e = task.est_index
-            if e not in self._refused and e != 0:
+            if e not in self._refused and (e != 0 or _is_refit(task)):
                 now = self.clock()
-                end = self._end_of_work(e, now)
+                end = self._end_of_work(e, now, _is_refit(task))
                 if end > self.deadline:
-                    self._refused[e] = self._reason(e, end, now)
+                    self._refused[e] = self._reason(e, end, now, _is_refit(task))
             self._forget_waiting(task)
             if e in self._refused:
                 return self._refused[e]
@@ -100,8 +103,12 @@ class Budget:
 
     # -- the estimate ----------------------------------------------------------------------
 
-    def _end_of_work(self, e, now):
-        """When the running tasks, then the waiting ones of estimators up to ``e``, end."""
+    def _end_of_work(self, e, now, with_refits):
+        """When the running tasks, then the waiting ones of estimators up to ``e``, end.
+
+        Refits are optional (a skipped one leaves its estimator to its fold models), so
+        they count only when a refit asks.
+        """
         workers = []  # when each worker is free
         for task, admitted in sorted(self._running.values(), key=lambda entry: entry[1]):
             if len(workers) < self._workers:  # it runs: it ends no sooner than now
@@ -112,6 +119,8 @@ class Budget:
         heapq.heapify(workers)
         for index in sorted(i for i in self._waiting if i <= e and i not in self._refused):
             for task in self._waiting[index]:
+                if _is_refit(task) and not with_refits:
+                    continue
                 heapq.heappush(workers, heapq.heappop(workers) + self._cost(task, now))
         return max(workers)
 
@@ -148,8 +157,8 @@ class Budget:
                 del waiting[i]
                 return
 
-    def _reason(self, e, end, now):
-        remaining = len(self._waiting.get(e, ()))
+    def _reason(self, e, end, now, with_refits):
+        remaining = sum(with_refits or not _is_refit(task) for task in self._waiting.get(e, ()))
         tasks = "task" if remaining == 1 else "tasks"
         return (f"time_limit: estimated to end in {end - now:.1f} s with its {remaining} "
                 f"remaining {tasks}, {max(0.0, self.deadline - now):.1f} s left")
@@ -158,6 +167,10 @@ class Budget:
 def _key(task):
     """A task's identity: the run may hand out a copy (a held refit set to its rounds)."""
     return task.est_index, task.fold
+
+
+def _is_refit(task):
+    return task.fold is None and not task.frozen
 
 
 def _seconds(task, rates):

@@ -96,14 +96,16 @@ class TaskCache:
         """Hash identifying one task's result, or None if the estimator cannot be hashed.
 
         An estimator holding a lambda or a closure cannot be pickled for hashing; its
-        tasks then run uncached.
+        tasks then run uncached. Whether the task keeps its model is not in the key: an
+        entry holding the model serves both kinds, one without it only a task that does
+        not keep it (the runner checks).
         """
         est = task.estimator
         try:
             return joblib.hash((
                 FORMAT, library_versions(),
                 f"{type(est).__module__}.{type(est).__qualname__}", est,
-                task.method, task.train, task.test, task.keep_model, task.fit_params,
+                task.method, task.train, task.test, task.fit_params,
                 data_key,
             ))
         except (pickle.PicklingError, AttributeError, TypeError):

@@ -118,6 +118,7 @@ def drop_failed(named_estimators, methods, results):
     refit's). A skipped task drops its estimator whatever ``on_error`` (a failed one
     comes back only with ``on_error="warn"``). Raises if every estimator is dropped.
     """
+    results = _without_skipped_refits(results)
     lost = sorted((r for r in results if r.status in ("failed", "skipped")),
                   key=lambda r: (r.task.fold is None, r.task.fold or 0))
     first = {}
@@ -135,6 +136,23 @@ def drop_failed(named_estimators, methods, results):
     kept = [replace(r, task=replace(r.task, est_index=index[r.task.est_index]))
             for r in results if r.task.name not in errors]
     return ([named_estimators[i] for i in keep], [methods[i] for i in keep], kept, errors)
+
+
+def _without_skipped_refits(results):
+    """The results less the refits a time budget skipped of estimators whose folds all ran.
+
+    Such an estimator stays in the stack: its fold models stand in for the refit (the
+    way ``refit=False`` predicts), with one warning naming them.
+    """
+    lost = {r.task.name for r in results
+            if r.status in ("failed", "skipped") and r.task.fold is not None}
+    spared = [r for r in results if r.status == "skipped" and r.task.fold is None
+              and not r.task.frozen and r.task.name not in lost]
+    if spared:
+        names = ", ".join(repr(r.task.name) for r in spared)
+        warn(f"the full refit of {names} was skipped ({spared[0].reason}); the average of "
+             "its fold models predicts instead (as with refit=False)")
+    return [r for r in results if not any(r is other for other in spared)]
 
 
 def _warn_dropped(names, first, errors):

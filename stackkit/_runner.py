@@ -131,7 +131,8 @@ class Runner:
     def _look_up(self, tasks):
         """A wave of ``tasks``: their cache keys, and the results the cache holds."""
         keys = self._keys(tasks)
-        stored = [None if key is None else self.cache.load(key) for key in keys]
+        stored = [None if key is None else _serving(self.cache.load(key), task)
+                  for task, key in zip(tasks, keys)]
         results = [None if output is None
                    else TaskResult(task, output, "cached", cache_key=key, device=None)
                    for task, output, key in zip(tasks, stored, keys)]
@@ -266,6 +267,13 @@ class _Progress:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+def _serving(output, task):
+    """A stored output if it serves ``task``: one without a model serves no task keeping it."""
+    if output is None or (task.keep_model and output.model is None):
+        return None
+    return output
 
 
 def _run_job(j, task, X, y, target_kind, n_threads, catch, deadline):

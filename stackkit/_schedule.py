@@ -54,9 +54,11 @@ class LongestFirst:
 class InListOrder:
     """Iterate over tasks estimator by estimator, in the order the estimators are listed.
 
-    Under a time budget the estimator list is the user's priority: every task of the
-    first estimator is handed out before any of the second, and so on (each
-    estimator's folds in order, then its refit), so the time runs out on the last ones.
+    Under a time budget the estimator list is the user's priority: every fold of the
+    first estimator is handed out before any of the second, and so on, so the time runs
+    out on the last ones; the refits come after every fold, in the same order (a refit
+    the budget skips leaves its estimator to its fold models, so more estimators
+    first, then refits).
     Measurements do not change the order; the budget reads them
     (:class:`~stackkit._budget.Budget`).
     """
@@ -74,4 +76,8 @@ class InListOrder:
 
 
 def _list_position(task):
-    return task.est_index, task.fold is None, task.fold or 0
+    return _is_refit(task), task.est_index, task.fold or 0
+
+
+def _is_refit(task):
+    return task.fold is None and not task.frozen

@@ -54,12 +54,14 @@ class Task:
         return "the full refit" if self.fold is None else f"fold {self.fold + 1}/{self.n_folds}"
 
 
-def make_tasks(named_estimators, methods, plan, *, refit, fit_params):
+def make_tasks(named_estimators, methods, plan, *, refit, fit_params, keep_folds=False):
     """Return the flat task list: frozen predictions and full refits, then the folds.
 
     ``fit_params`` maps each estimator name to ``(params, per_row_names)``. A frozen
     estimator (:func:`~stackkit._source.is_frozen`) gets one frozen task instead of
-    its folds and refit.
+    its folds and refit. Fold models come back when there is no refit, or with
+    ``keep_folds`` (under a time budget, where a refit may be skipped and the fold
+    models then stand in for it).
     """
     rows = [(None, np.arange(plan.n_rows), None)] if refit else []
     rows += [(fold, train, test) for fold, (train, test) in enumerate(plan.folds)]
@@ -70,7 +72,7 @@ def make_tasks(named_estimators, methods, plan, *, refit, fit_params):
               for i, ((name, est), method) in estimators if is_frozen(est)]
     return frozen + [
         Task(i, name, est, method, fold, len(plan.folds), train, test,
-             keep_model=fold is None or not refit, fit_params=fit_params[name][0],
+             keep_model=fold is None or not refit or keep_folds, fit_params=fit_params[name][0],
              row_params=fit_params[name][1])
         for fold, train, test in rows
         for i, ((name, est), method) in estimators if not is_frozen(est)

@@ -22,6 +22,7 @@ from xgboost.callback import TrainingCallback
 
 from stackkit import StackingClassifier, StackingRegressor, StackkitWarning
 from stackkit._budget import RESERVE, Budget
+from stackkit._fold_average import FoldAverage
 from stackkit._results import TaskOutput
 from stackkit._schedule import InListOrder
 from stackkit._split import SplitPlan
@@ -80,31 +81,36 @@ def run_serially(budget, tasks, clock, seconds):
 # -- the admission, on a fake clock ----------------------------------------------------------
 
 def test_an_estimator_that_cannot_finish_is_skipped_before_it_starts_or_after_one_fold():
-    """e0 costs 1 s per 20-row task, so e1 is expected to cost as much (the prior) and is
+    """e0 costs 1 s per 20-row fold, so e1 is expected to cost as much (the prior) and is
     admitted; e1 really costs 10 s per 20 rows, so after its first fold its other tasks
-    are skipped; e2, unmeasured, is expected at the mean rate of e0 and e1: too slow."""
+    are skipped; e2, unmeasured, is expected at the mean rate of e0 and e1: too slow.
+    The refits come last: e0's still fits in the time left."""
     clock = Clock()
     tasks = tasks_for(3)
     budget = budget_for(tasks, time_limit=20 / (1 - RESERVE), clock=clock)  # deadline +20 s
     rate = {0: 1 / 20, 1: 10 / 20, 2: 1 / 20}  # seconds per training row
     statuses = run_serially(budget, tasks, clock, lambda t: rate[t.est_index] * len(t.train))
-    assert all(statuses[0, fold] is None for fold in (0, 1, 2, None))  # 1 + 1 + 1 + 1.5 s
-    assert statuses[1, 0] is None  # expected to take 4.5 s, with 15.5 s left
-    # then measured: 10 + 10 + 15 s for its remaining three tasks, with 5.5 s left
-    assert statuses[1, 1] == ("time_limit: estimated to end in 35.0 s with its 3 remaining "
-                              "tasks, 5.5 s left")
+    assert all(statuses[0, fold] is None for fold in (0, 1, 2))  # 1 + 1 + 1 s
+    assert statuses[1, 0] is None  # its folds expected to take 3 s, with 17 s left
+    # then measured: 10 + 10 s for its remaining two folds, with 7 s left
+    assert statuses[1, 1] == ("time_limit: estimated to end in 20.0 s with its 2 remaining "
+                              "tasks, 7.0 s left")
     assert statuses[1, 2] == statuses[1, None] == statuses[1, 1]  # none of it runs now
-    # e2's prior is the mean rate of e0 and e1, 0.275 s per row: 90 rows take 24.75 s
-    assert statuses[2, 0] == ("time_limit: estimated to end in 24.8 s with its 4 remaining "
-                              "tasks, 5.5 s left")
+    # e2's prior is the mean rate of e0 and e1, 0.275 s per row: 60 rows take 16.5 s
+    assert statuses[2, 0] == ("time_limit: estimated to end in 16.5 s with its 3 remaining "
+                              "tasks, 7.0 s left")
+    assert statuses[0, None] is None  # e0's refit: 1.5 s, with 7 s left
 
 
-def test_the_first_estimator_is_always_admitted_even_past_the_deadline():
+def test_the_first_estimators_folds_are_always_admitted_even_past_the_deadline():
+    """Its refit is optional like every refit: past the deadline it is skipped."""
     clock = Clock()
     tasks = tasks_for(2)
     budget = budget_for(tasks, time_limit=1.0, clock=clock)
     statuses = run_serially(budget, tasks, clock, lambda task: 5.0)
-    assert [statuses[0, fold] for fold in (0, 1, 2, None)] == [None] * 4
+    assert [statuses[0, fold] for fold in (0, 1, 2)] == [None] * 3
+    # 7.5 s: its 30 rows at the 5 s per 20 rows its folds took
+    assert statuses[0, None].startswith("time_limit: estimated to end in 7.5 s with its 1 ")
     assert all(statuses[1, fold] is not None for fold in (0, 1, 2, None))
 
 
@@ -116,7 +122,7 @@ def test_with_nothing_measured_a_task_is_admitted_while_time_is_left():
     assert [budget.admit(task) for task in order[:5]] == [None] * 5
     spent = budget_for(tasks, time_limit=1.0, clock=clock, n_workers=2)
     clock.now += 1.0
-    assert [spent.admit(task) is None for task in order[:5]] == [True] * 4 + [False]
+    assert [spent.admit(task) is None for task in order[:5]] == [True] * 3 + [False] * 2
 
 
 def test_a_task_running_longer_than_its_estimate_raises_its_estimators_estimate():
@@ -126,25 +132,25 @@ def test_a_task_running_longer_than_its_estimate_raises_its_estimators_estimate(
     clock = Clock()
     tasks = tasks_for(2)
     order = in_list_order(tasks)
-    budget = budget_for(tasks, time_limit=30.0 / (1 - RESERVE), clock=clock)
-    run_serially(budget, order[:4], clock, lambda t: len(t.train) / 20)  # e0: 4.5 s
-    assert budget.admit(order[4]) is None  # the prior: 1 + 1 + 1 + 1.5 s
+    budget = budget_for(tasks, time_limit=25.0 / (1 - RESERVE), clock=clock)
+    run_serially(budget, order[:3], clock, lambda t: len(t.train) / 20)  # e0's folds: 3 s
+    assert budget.admit(order[3]) is None  # the prior: 1 + 1 + 1 s
     clock.now += 8.0
-    assert budget.admit(order[5]) == ("time_limit: estimated to end in 28.0 s with its 3 "
-                                      "remaining tasks, 17.5 s left")
+    # 8 s per fold now: the running one ends now, then 8 + 8 s
+    assert budget.admit(order[4]) == ("time_limit: estimated to end in 16.0 s with its 2 "
+                                      "remaining tasks, 14.0 s left")
 
 
 def test_two_workers_fit_work_that_one_worker_cannot():
     def admitted(n_workers):
         clock = Clock()
         tasks = tasks_for(2)
-        budget = budget_for(tasks, time_limit=8 / (1 - RESERVE), clock=clock,
+        budget = budget_for(tasks, time_limit=5.2 / (1 - RESERVE), clock=clock,
                             n_workers=n_workers)
         order = in_list_order(tasks)
-        run_serially(budget, order[:4], clock, lambda t: 1.0)  # e0: 1 s a task
-        # e1's prior: 0.92 s per 20-row fold and 1.38 s for the refit, 4.1 s in all on
-        # one worker, 2.3 s on two; 4 s are left
-        return budget.admit(order[4])
+        run_serially(budget, order[:3], clock, lambda t: 1.0)  # e0's folds: 1 s each
+        # e1's prior: 1 s per 20-row fold, 3 s on one worker, 2 s on two; 2.2 s are left
+        return budget.admit(order[3])
 
     assert admitted(1) is not None
     assert admitted(2) is None
@@ -170,9 +176,9 @@ def test_a_held_refit_handed_out_as_a_copy_is_the_same_task_to_the_budget():
 def test_admitted_work_ends_within_the_budget_plus_one_tasks_estimate_error(
         rates, noise, time_limit, n_workers):
     """Random task costs (a rate per estimator, each task off by a random factor) on
-    ``n_workers``: every task of the first estimator runs, and the work ends by the
+    ``n_workers``: every fold of the first estimator runs, and the work ends by the
     deadline plus the largest error of an admitted task's estimate (of those checked: all
-    but the first estimator's), or when the first estimator's own work ends."""
+    but the first estimator's folds), or when the first estimator's folds end."""
     clock = Clock()
     tasks = tasks_for(len(rates))
     budget = budget_for(tasks, time_limit, clock, n_workers)
@@ -184,25 +190,26 @@ def test_admitted_work_ends_within_the_budget_plus_one_tasks_estimate_error(
             clock.now, _, done = heapq.heappop(running)
             budget.observe(done, output(cost[done.est_index, done.fold], clock))
         estimate = budget._cost(task, clock())
+        always = task.est_index == 0 and task.fold is not None  # the first one's folds
         if budget.admit(task) is None:
             seconds = cost[task.est_index, task.fold]
-            if task.est_index != 0:  # the first estimator's tasks are never checked
+            if not always:  # those are never checked
                 errors.append(seconds - estimate)
             heapq.heappush(running, (clock() + seconds, number, task))
             end = max(end, clock() + seconds)
-            if task.est_index == 0:
+            if always:
                 first_end = max(first_end, clock() + seconds)
         else:
-            assert task.est_index != 0
+            assert not always
     assert end <= max(budget.deadline + max(errors), first_end) + 1e-9
 
 
 # -- the order ---------------------------------------------------------------------------
 
-def test_in_list_order_hands_out_each_estimators_folds_then_its_refit():
+def test_in_list_order_hands_out_every_estimators_folds_then_the_refits():
     order = [(t.name, t.fold) for t in in_list_order(tasks_for(2))]
-    assert order == [("e0", 0), ("e0", 1), ("e0", 2), ("e0", None),
-                     ("e1", 0), ("e1", 1), ("e1", 2), ("e1", None)]
+    assert order == [("e0", 0), ("e0", 1), ("e0", 2), ("e1", 0), ("e1", 1), ("e1", 2),
+                     ("e0", None), ("e1", None)]
 
 
 def test_under_a_budget_the_estimators_start_in_list_order(classification):
@@ -216,7 +223,7 @@ def test_under_a_budget_the_estimators_start_in_list_order(classification):
         cv=3, n_jobs=1, time_limit=600,
     ).fit(X, y)
     started = stack.task_log_.sort_values("started").estimator.tolist()
-    assert started == ["quick"] * 4 + ["slow"] * 4
+    assert started == ["quick"] * 3 + ["slow"] * 3 + ["quick", "slow"]
 
 
 # -- a real fit ------------------------------------------------------------------------------
@@ -235,30 +242,56 @@ def test_a_budget_spent_before_the_tasks_keeps_the_first_estimator_only(classifi
     with pytest.warns(StackkitWarning) as seen:
         stack.fit(X, y)
     messages = [str(w.message) for w in seen if issubclass(w.category, StackkitWarning)]
-    assert len(messages) == 1  # one line for every estimator the budget skipped
-    assert messages[0].startswith("2 base estimators were skipped and are dropped from the "
+    assert len(messages) == 2  # one line for the skipped estimators, one for the refit
+    assert messages[0].startswith("the full refit of 'lr' was skipped (time_limit: ")
+    assert messages[0].endswith("the average of its fold models predicts instead (as with "
+                                "refit=False)")
+    assert messages[1].startswith("2 base estimators were skipped and are dropped from the "
                                   "stack ('dummy', 'ridge_lr'); dropped_ says why for each")
     assert stack.layout_.names == ("lr",)
     assert set(stack.dropped_) == {"dummy", "ridge_lr"}
     assert "time_limit: estimated to end in" in stack.dropped_["dummy"]
     log = stack.task_log_
-    assert (log[log.estimator == "lr"].status == "ran").all()
+    mine = log[log.estimator == "lr"]
+    assert (mine.status == "ran").sum() == 3
+    assert mine[mine.fold == "full"].status.item() == "skipped"
     skipped = log[log.estimator != "lr"]
     assert (skipped.status == "skipped").all() and len(skipped) == 8
     assert skipped.error.str.startswith("time_limit: ").all()
+    # its three fold models stand in for the refit, and predict as their average
+    lr = stack.estimators_[0]
+    assert isinstance(lr, FoldAverage) and len(lr.estimators) == 3
+    expected = np.mean([model.predict_proba(X) for model in lr.estimators], axis=0)
+    np.testing.assert_allclose(lr.predict_proba(X), expected)
     assert stack.predict(X).shape == (len(y),)
 
 
 def test_cached_tasks_cost_nothing_and_are_never_skipped(classification, tmp_path):
     X, y = classification
     estimators = [("lr", LogisticRegression()), ("dummy", DummyClassifier())]
-    StackingClassifier(estimators, cv=3, memory=str(tmp_path)).fit(X, y)
+    StackingClassifier(estimators, cv=3, memory=str(tmp_path), time_limit=600).fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("error", StackkitWarning)
         stack = StackingClassifier(estimators, cv=3, memory=str(tmp_path),
                                    time_limit=1e-6).fit(X, y)
+        # a fit without a budget is served by the budgeted fit's entries too
+        unbudgeted = StackingClassifier(estimators, cv=3, memory=str(tmp_path)).fit(X, y)
     assert (stack.task_log_.status == "cached").all()
+    assert (unbudgeted.task_log_.status == "cached").all()
     assert stack.dropped_ == {}
+
+
+def test_a_budgeted_fit_reruns_folds_cached_without_their_models(classification, tmp_path):
+    """Without a budget (refit=True) fold models are not kept, nor cached; a budgeted fit
+    keeps them (they stand in for a skipped refit), so it fits those folds again."""
+    X, y = classification
+    estimators = [("lr", LogisticRegression())]
+    StackingClassifier(estimators, cv=3, memory=str(tmp_path)).fit(X, y)
+    stack = StackingClassifier(estimators, cv=3, memory=str(tmp_path), time_limit=600)
+    stack.fit(X, y)
+    log = stack.task_log_
+    assert (log[log.fold != "full"].status == "ran").all()
+    assert log[log.fold == "full"].status.item() == "cached"
 
 
 # -- the boosters' deadline --------------------------------------------------------------------
@@ -332,11 +365,13 @@ def test_the_users_callbacks_and_early_stopping_are_kept_under_a_deadline(classi
 def test_truncated_tasks_are_never_cached(classification, tmp_path):
     X, y = classification
     estimators = [("xgb", xgb()), ("lr", LogisticRegression())]
-    with pytest.warns(StackkitWarning, match="'lr' .* was skipped"):
+    with pytest.warns(StackkitWarning) as seen:
         cut = StackingClassifier(estimators, cv=3, memory=str(tmp_path),
                                  time_limit=1e-6).fit(X, y)
+    assert any("'lr' (LogisticRegression) was skipped" in str(w.message) for w in seen)
     log = cut.task_log_[cut.task_log_.estimator == "xgb"]
-    assert log.truncated.all() and log.cache_key.isna().all()
+    folds = log[log.fold != "full"]
+    assert folds.truncated.all() and log.cache_key.isna().all()
     assert not list(tmp_path.rglob("*.pkl"))
     again = StackingClassifier(estimators, cv=3, memory=str(tmp_path)).fit(X, y)
     log = again.task_log_
@@ -351,9 +386,11 @@ def test_a_fit_that_boosting_alone_would_keep_busy_for_minutes_ends_near_its_lim
     stack = StackingRegressor([("xgb", XGBRegressor(n_estimators=100_000, max_depth=2,
                                                     n_jobs=1))], cv=3, time_limit=2.0)
     start = time.time()
-    stack.fit(X, y)
+    with pytest.warns(StackkitWarning, match="the full refit of 'xgb' was skipped"):
+        stack.fit(X, y)
     assert time.time() - start < 30
-    assert stack.task_log_.truncated.all()
+    log = stack.task_log_
+    assert log[log.status == "ran"].truncated.all() and len(log[log.status == "ran"]) == 3
 
 
 # -- the parameter -----------------------------------------------------------------------------
