@@ -176,7 +176,8 @@ def member_rows(task, layout, oof, meta_test, y_train, y_test, folds):
     """One row per base model: OOF score, per-fold std, holdout score, for every metric."""
     rows = []
     for name, columns in zip(layout.names, layout.slices()):
-        train, test = as_prediction(task, oof[:, columns]), as_prediction(task, meta_test[:, columns])
+        train = as_prediction(task, oof[:, columns])
+        test = as_prediction(task, meta_test[:, columns])
         row = {"model": name, "kind": "member"}
         for metric, (score, _) in metrics(task).items():
             per_fold = [score(y_train[held], train[held]) for _, held in folds]
@@ -197,7 +198,8 @@ def final_rows(task, oof, meta_test, y_train, y_test, folds):
         test = getattr(fitted, method)(meta_test)
         row = {"model": label, "kind": "final"}
         for metric, (score, _) in metrics(task).items():
-            row |= {f"oof {metric}": score(y_train, inner), f"holdout {metric}": score(y_test, test)}
+            row |= {f"oof {metric}": score(y_train, inner),
+                    f"holdout {metric}": score(y_test, test)}
         rows.append(row)
     return rows
 
@@ -286,7 +288,8 @@ def main(argv=None):
             print("\nregression, passes (OOF-of-OOF >= best member - one fold std, R2 and RMSE):")
             print(summary(results))
         if "classification" in args.tasks:
-            results = run(args.classification.split(","), args.classification_max_rows, args, cache)
+            results = run(args.classification.split(","), args.classification_max_rows, args,
+                          cache)
             print("\nclassification (for information), passes on every metric:")
             print(summary(results))
     print(f"\nafter the run: {bench_fit.machine_load()}")

@@ -1,4 +1,4 @@
-"""StackingRegressor's default final estimator: non-negative weights, never far below the best member."""
+"""StackingRegressor's default final estimator: non-negative weights, near the best member."""
 
 import numpy as np
 from sklearn.base import clone
