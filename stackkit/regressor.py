@@ -2,7 +2,7 @@
 
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.linear_model import RidgeCV
+from sklearn.linear_model import LinearRegression, RidgeCV
 from sklearn.multioutput import MultiOutputRegressor
 from sklearn.utils.validation import check_array
 
@@ -24,7 +24,8 @@ class StackingRegressor(RegressorMixin, BaseStacking):
     Parameters
     ----------
 {_docs.PARAMETERS.format(
-        default_final="``RidgeCV()``",
+        default_final="``LinearRegression(positive=True)`` (non-negative weights per "
+        "base model and an intercept); with ``passthrough=True``, ``RidgeCV()`` (see Notes)",
         int_cv="``KFold``",
         stack_method_values='"auto", "predict" or dict',
         auto_order="predict")}
@@ -37,11 +38,24 @@ class StackingRegressor(RegressorMixin, BaseStacking):
     --------
     StackingClassifier : The same for classification.
 
+    Notes
+    -----
+    The default final estimator is a linear regression whose coefficients are
+    constrained to be non-negative (Breiman, 1996, "Stacked Regressions"). stackkit
+    0.1.0 used ``RidgeCV()``, as scikit-learn does: free to give a base model a
+    negative weight, it fits the noise in the out-of-fold predictions of strongly
+    correlated base models and can score below the best base model alone on small
+    tables. The constrained regression scores within 0.006 R2 of ``RidgeCV`` on the
+    larger tables and loses less to the best base model on small ones
+    (``benchmarks/bench_final_estimator.py``). With ``passthrough=True`` the final
+    estimator also reads the original features, whose coefficients have no reason to
+    be non-negative (and may be sparse): the default is then ``RidgeCV()``, as before.
+
     Examples
     --------
     >>> from sklearn.datasets import load_diabetes
     >>> from sklearn.ensemble import RandomForestRegressor
-    >>> from sklearn.linear_model import RidgeCV
+    >>> from sklearn.linear_model import LinearRegression, RidgeCV
     >>> from stackkit import StackingRegressor
     >>> X, y = load_diabetes(return_X_y=True)
     >>> stack = StackingRegressor(
@@ -63,7 +77,9 @@ class StackingRegressor(RegressorMixin, BaseStacking):
                          time_limit=time_limit)
 
     def _default_final_estimator(self):
-        return RidgeCV()
+        if self.passthrough:
+            return RidgeCV()
+        return LinearRegression(positive=True)
 
     def _multi_output_wrapper(self, estimator):
         return MultiOutputRegressor(estimator)

@@ -7,7 +7,7 @@ import pytest
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.datasets import make_classification, make_regression
 from sklearn.ensemble import StackingClassifier as SkStackingClassifier
-from sklearn.linear_model import LogisticRegression, Ridge, RidgeCV
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -85,7 +85,8 @@ def test_unfitted_diagram_shows_the_configured_estimators():
     bases, final = block.estimators
     assert list(bases.names) == ["ridge", "off"] and list(final.names) == ["final_estimator"]
     assert bases.estimators[0] is stack.estimators[0][1] and bases.estimators[1] == "drop"
-    assert isinstance(final.estimators[0], RidgeCV) and block.kind == "serial"
+    assert isinstance(final.estimators[0], LinearRegression) and block.kind == "serial"
+    assert final.estimators[0].positive  # the default final estimator, drawn unfitted
 
 
 def _regressors():
