@@ -28,6 +28,22 @@ def outcome_counts(request):
     return request.config.stash[OUTCOMES]
 
 
+def pytest_sessionfinish(session):
+    """On a pytest-xdist worker: hand the counts to the controller, which prints them."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        counts = session.config.stash[OUTCOMES]
+        workeroutput["outcome_counts"] = [[*key, n] for key, n in counts.items()]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """On the pytest-xdist controller: add up the counts each worker handed over."""
+    counts = node.config.stash[OUTCOMES]
+    for *key, n in getattr(node, "workeroutput", {}).get("outcome_counts", []):
+        counts[tuple(key)] += n
+
+
 def pytest_terminal_summary(terminalreporter, config):
     """How each generated input ended, per test: the figures the issue asks for."""
     counts = config.stash.get(OUTCOMES, None)

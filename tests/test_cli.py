@@ -1,20 +1,32 @@
-"""The ``stackkit`` console script, run for real in a subprocess."""
+"""The ``stackkit`` command: ``stackkit.cli.main`` in this process, the console script in one.
 
+A subprocess costs seconds of imports per call, so the tests call ``main`` here, as a
+process of its own would run it (see :func:`stackkit`). The fixture ``magic`` fits
+through the installed console script itself, and so do the two tests that need a fresh
+interpreter (a hidden skops, an uncaught traceback).
+"""
+
+import contextlib
+import io as text_io
 import os
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from stackkit import demo, io
+from stackkit.cli import main as cli_main
 from stackkit.cli._data import resolve_task
 from stackkit.schema import TableSchema
 
 SCRIPT = Path(sys.executable).with_name("stackkit")
+ONE_CORE = {"LOKY_MAX_CPU_COUNT": "1", "OMP_NUM_THREADS": "1"}
 FAST_CONFIG = """
 [stack]
 cv = 3
@@ -34,19 +46,51 @@ params = { n_estimators = 30, verbose = -1, min_child_samples = 5 }
 """
 
 
-def stackkit(*args, cwd):
-    """Run the installed console script; return the finished process."""
-    env = {**os.environ, "LOKY_MAX_CPU_COUNT": "1", "OMP_NUM_THREADS": "1"}
+def console_script(*args, cwd, env=None):
+    """Run the installed console script in a subprocess; return the finished process."""
+    env = {**os.environ, **ONE_CORE, **(env or {})}
     return subprocess.run([str(SCRIPT), *map(str, args)], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)
 
 
+def stackkit(*args, cwd):
+    """Run ``stackkit`` in this process in folder ``cwd``; return it as a finished process.
+
+    As in a process of its own: warnings are printed, not raised (the suite makes
+    stackkit's warnings errors), ``n_jobs=-1`` means one core, and an exit of argparse
+    is the status.
+    """
+    out, err = text_io.StringIO(), text_io.StringIO()
+    with _working_folder(cwd), mock.patch.dict(os.environ, ONE_CORE), \
+            contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
+            warnings.catch_warnings():
+        warnings.simplefilter("default")
+        try:
+            status = cli_main([str(arg) for arg in args])
+        except SystemExit as exc:
+            status = exc.code
+    return subprocess.CompletedProcess(args, status, out.getvalue(), err.getvalue())
+
+
+@contextlib.contextmanager
+def _working_folder(folder):
+    before = os.getcwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
 @pytest.fixture(scope="module")
 def magic(tmp_path_factory):
-    """The demo's data split written as CSV files, and a preset stack fit on them by the CLI."""
+    """The demo's data split written as CSV files, and a preset stack fit on them.
+
+    The fit runs the installed console script: the suite's end-to-end run of a command.
+    """
     folder = tmp_path_factory.mktemp("magic")
     demo.write_split(demo.load_split(sample=800, seed=0), folder)
-    fitted = stackkit("fit", "magic_train.csv", "--target", "class", "--out", "model.skops",
+    fitted = console_script("fit", "magic_train.csv", "--target", "class", "--out", "model.skops",
                       "--cv", "3", "--n-jobs", "1", cwd=folder)
     assert fitted.returncode == 0, fitted.stderr
     return folder, fitted
@@ -232,7 +276,7 @@ def test_predict_names_missing_columns_and_a_numeric_column_holding_text(magic):
 
 
 def test_debug_shows_the_traceback(tmp_path):
-    done = stackkit("fit", "missing.csv", "--target", "y", "--out", "m.skops", "--debug",
+    done = console_script("fit", "missing.csv", "--target", "y", "--out", "m.skops", "--debug",
                     cwd=tmp_path)
     assert done.returncode != 0 and "Traceback" in done.stderr
 
@@ -341,9 +385,8 @@ def test_without_skops_fit_says_which_extra_to_install_before_any_work(tmp_path)
     hidden.mkdir(parents=True)
     (hidden / "__init__.py").write_text("raise ImportError('skops is not installed')\n")
     (tmp_path / "d.csv").write_text("x,y\n1,a\n2,b\n")
-    env = {**os.environ, "PYTHONPATH": str(hidden.parent)}
-    done = subprocess.run([str(SCRIPT), "fit", "d.csv", "--target", "y", "--out", "m.skops"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    done = console_script("fit", "d.csv", "--target", "y", "--out", "m.skops", cwd=tmp_path,
+                          env={"PYTHONPATH": str(hidden.parent)})
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.strip() == ("stackkit fit: error: model files need skops: "
                                    "pip install 'stackkit[cli]'")
