@@ -32,8 +32,8 @@ from ._boosters.xgboost import XGBoost
 from ._gpu import visible_gpus
 from ._portfolio import FINAL_ESTIMATORS, PORTFOLIO
 
-__all__ = ["build_estimator", "categorical_columns", "default_estimators", "numeric_columns",
-           "portfolio_stack"]
+__all__ = ["build_estimator", "categorical_columns", "default_estimators", "final_estimator",
+           "is_available", "numeric_columns", "portfolio_stack"]
 
 TASKS = ("binary", "multiclass", "regression")
 DEVICES = ("auto", "cpu", "cuda")
@@ -141,7 +141,18 @@ def portfolio_stack(task, *, time_limit=None, device="auto", random_state=0, n_j
 
 
 def final_estimator(task):
-    """The measured final estimator of the ``"best"`` portfolio for ``task``, unfitted."""
+    """The measured final estimator of the ``"best"`` portfolio for ``task``, unfitted.
+
+    Parameters
+    ----------
+    task : {"binary", "multiclass", "regression"}
+        The kind of target.
+
+    Returns
+    -------
+    estimator : estimator
+        The final estimator ``benchmarks/build_portfolio.py`` measured best.
+    """
     _check_choice("task", task, TASKS)
     record = FINAL_ESTIMATORS[task]
     return FINAL_FAMILIES[record["family"]](task != "regression")(**record["params"])
@@ -175,7 +186,18 @@ def build_estimator(record, task, *, on_gpu=False, random_state=0):
 
 
 def is_available(record):
-    """Whether the library a configuration record needs is installed."""
+    """Whether the library a configuration record needs is installed.
+
+    Parameters
+    ----------
+    record : dict
+        A configuration record (see :func:`build_estimator`).
+
+    Returns
+    -------
+    available : bool
+        False when its family's optional library (CatBoost) is missing.
+    """
     library = LIBRARIES.get(record["family"])
     return library is None or _installed(library)
 
