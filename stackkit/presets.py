@@ -1,5 +1,11 @@
 """Strong default base estimators: a good first stack in one line.
 
+Two lists: ``"quick"``, four diverse models, and ``"best"``, an ordered portfolio of
+15 to 30 configurations per task chosen by ``benchmarks/build_portfolio.py`` (the
+records are in the generated module ``stackkit._portfolio``). Every configuration is a
+record ``{"name", "family", "params"}`` that :func:`build_estimator` turns into an
+unfitted estimator.
+
 >>> from stackkit import StackingClassifier
 >>> from stackkit.presets import default_estimators
 >>> stack = StackingClassifier(default_estimators("binary", device="cpu"))
@@ -7,39 +13,69 @@
 ['linear', 'extra_trees', 'xgb', 'lgbm']
 """
 
+import importlib.util
+
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor
+from sklearn.ensemble import (
+    ExtraTreesClassifier, ExtraTreesRegressor, HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor, RandomForestClassifier, RandomForestRegressor,
+)
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, RidgeCV
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
+from . import meta
 from ._boosters.lightgbm import LightGBM
 from ._boosters.xgboost import XGBoost
 from ._gpu import visible_gpus
+from ._portfolio import FINAL_ESTIMATORS, PORTFOLIO
 
-__all__ = ["categorical_columns", "default_estimators", "numeric_columns"]
+__all__ = ["build_estimator", "categorical_columns", "default_estimators", "final_estimator",
+           "is_available", "numeric_columns", "portfolio_stack"]
 
 TASKS = ("binary", "multiclass", "regression")
 DEVICES = ("auto", "cpu", "cuda")
+PORTFOLIOS = ("quick", "best")
 MAX_ROUNDS = 2000  # an upper bound: early stopping decides the rounds per fold
 STOPPING_ROUNDS = 50
+# the library each family needs beyond scikit-learn (an optional one may be missing)
+LIBRARIES = {"lightgbm": "lightgbm", "xgboost": "xgboost", "catboost": "catboost"}
+QUICK = [
+    {"name": "linear", "family": "linear", "params": {}},
+    {"name": "extra_trees", "family": "extra_trees",
+     "params": {"n_estimators": 300, "min_samples_leaf": 2, "max_features": "sqrt"}},
+    {"name": "xgb", "family": "xgboost",
+     "params": {"learning_rate": 0.05, "max_depth": 6, "subsample": 0.8,
+                "colsample_bytree": 0.8}},
+    {"name": "lgbm", "family": "lightgbm",
+     "params": {"learning_rate": 0.05, "num_leaves": 31, "subsample": 0.8, "subsample_freq": 1,
+                "colsample_bytree": 0.8}},
+]
 
 
-def default_estimators(task, *, device="auto", random_state=0):
+def default_estimators(task, *, portfolio="quick", device="auto", random_state=0):
     """A diverse list of base estimators for ``task``, boosters early-stopped.
 
-    A linear model (numeric columns imputed and scaled, categorical columns one-hot
-    encoded), extra trees (categorical columns ordinal-encoded), XGBoost and LightGBM
-    (pandas ``category`` columns used natively; 2000 rounds at most at learning rate
-    0.05, stopped after 50 rounds without improvement on rows held out of each
-    training fold). Works on numpy arrays and on DataFrames; give string columns the
+    ``"quick"``: a linear model (numeric columns imputed and scaled, categorical
+    columns one-hot encoded), extra trees (categorical columns ordinal-encoded),
+    XGBoost and LightGBM (pandas ``category`` columns used natively; 2000 rounds at
+    most at learning rate 0.05, stopped after 50 rounds without improvement on rows
+    held out of each training fold). ``"best"``: the ordered portfolio of
+    ``stackkit._portfolio`` (LightGBM, XGBoost, CatBoost, scikit-learn's
+    histogram gradient boosting, forests, k-NN and linear models, the strongest and
+    cheapest first), leaving out the configurations of a library that is not
+    installed. Works on numpy arrays and on DataFrames; give string columns the
     ``category`` dtype (``df.astype({"col": "category"})``), which the boosters need.
 
     Parameters
     ----------
     task : {"binary", "multiclass", "regression"}
         The kind of target.
+    portfolio : {"quick", "best"}, default="quick"
+        Which list: four models, or the portfolio of 15 to 30 (in priority order,
+        the order a time limit drops them from the end).
     device : {"auto", "cpu", "cuda"}, default="auto"
         Where XGBoost trains: ``"cuda"`` puts it on CUDA (``device="cuda"``, a GPU
         lane of the stack); ``"auto"`` does so when a GPU is visible (see
@@ -53,21 +89,121 @@ def default_estimators(task, *, device="auto", random_state=0):
     Returns
     -------
     estimators : list of (str, estimator)
-        ``linear``, ``extra_trees``, ``xgb`` and ``lgbm``, unfitted, ready for
-        ``StackingClassifier`` or ``StackingRegressor``.
+        Unfitted, ready for ``StackingClassifier`` or ``StackingRegressor``; with
+        ``"quick"``: ``linear``, ``extra_trees``, ``xgb`` and ``lgbm``.
     """
-    if task not in TASKS:
-        raise ValueError(f"task must be one of {TASKS}; got {task!r}")
-    if device not in DEVICES:
-        raise ValueError(f"device must be one of {DEVICES}; got {device!r}")
+    _check_choice("task", task, TASKS)
+    _check_choice("portfolio", portfolio, PORTFOLIOS)
+    _check_choice("device", device, DEVICES)
     on_gpu = device == "cuda" or (device == "auto" and visible_gpus() > 0)
-    classify = task != "regression"
-    return [
-        ("linear", _linear(classify)),
-        ("extra_trees", _extra_trees(classify, random_state)),
-        ("xgb", _xgboost(classify, on_gpu, random_state)),
-        ("lgbm", _lightgbm(classify, random_state)),
-    ]
+    records = QUICK if portfolio == "quick" else PORTFOLIO[task]
+    return [(record["name"], build_estimator(record, task, on_gpu=on_gpu,
+                                             random_state=random_state))
+            for record in records if is_available(record)]
+
+
+def portfolio_stack(task, *, time_limit=None, device="auto", random_state=0, n_jobs=None,
+                    verbose=0):
+    """An unfitted stack of the ``"best"`` portfolio and its measured final estimator.
+
+    The final estimator is the one ``benchmarks/build_portfolio.py`` measured best on
+    the portfolio's out-of-fold predictions (``stackkit._portfolio.FINAL_ESTIMATORS``).
+
+    Parameters
+    ----------
+    task : {"binary", "multiclass", "regression"}
+        The kind of target.
+    time_limit : float, default=None
+        Seconds for the whole fit, passed to the stack; None: no budget.
+    device : {"auto", "cpu", "cuda"}, default="auto"
+        Where XGBoost trains (see :func:`default_estimators`).
+    random_state : int, default=0
+        Seed of every randomised estimator.
+    n_jobs : int, default=None
+        The stack's parallel tasks.
+    verbose : int, default=0
+        The stack's verbosity.
+
+    Returns
+    -------
+    stack : StackingClassifier or StackingRegressor
+        Unfitted, with ``cv=5`` and ``refit=True``.
+    """
+    from .classifier import StackingClassifier
+    from .regressor import StackingRegressor
+
+    estimators = default_estimators(task, portfolio="best", device=device,
+                                    random_state=random_state)
+    stack = StackingRegressor if task == "regression" else StackingClassifier
+    budget = {} if time_limit is None else {"time_limit": time_limit}
+    return stack(estimators, final_estimator(task), cv=5, refit=True, n_jobs=n_jobs,
+                 verbose=verbose, **budget)
+
+
+def final_estimator(task):
+    """The measured final estimator of the ``"best"`` portfolio for ``task``, unfitted.
+
+    Parameters
+    ----------
+    task : {"binary", "multiclass", "regression"}
+        The kind of target.
+
+    Returns
+    -------
+    estimator : estimator
+        The final estimator ``benchmarks/build_portfolio.py`` measured best.
+    """
+    _check_choice("task", task, TASKS)
+    record = FINAL_ESTIMATORS[task]
+    return FINAL_FAMILIES[record["family"]](task != "regression")(**record["params"])
+
+
+def build_estimator(record, task, *, on_gpu=False, random_state=0):
+    """Turn one configuration record into an unfitted estimator for ``task``.
+
+    Parameters
+    ----------
+    record : dict
+        ``{"name": str, "family": str, "params": dict}``; ``family`` is a key of
+        :data:`FAMILIES`, ``params`` the model's own parameters.
+    task : {"binary", "multiclass", "regression"}
+        The kind of target.
+    on_gpu : bool, default=False
+        Put XGBoost on CUDA.
+    random_state : int, default=0
+        Seed of a randomised model.
+
+    Returns
+    -------
+    estimator : estimator
+        The model, inside a pipeline with its column encoder where it needs numbers.
+    """
+    if record["family"] not in FAMILIES:
+        raise ValueError(f"configuration {record['name']!r}: family must be one of "
+                         f"{sorted(FAMILIES)}; got {record['family']!r}")
+    return FAMILIES[record["family"]](task != "regression", dict(record["params"]), on_gpu,
+                                      random_state)
+
+
+def is_available(record):
+    """Whether the library a configuration record needs is installed.
+
+    Parameters
+    ----------
+    record : dict
+        A configuration record (see :func:`build_estimator`).
+
+    Returns
+    -------
+    available : bool
+        False when its family's optional library (CatBoost) is missing.
+    """
+    library = LIBRARIES.get(record["family"])
+    return library is None or _installed(library)
+
+
+def _installed(library):
+    return importlib.util.find_spec(library) is not None
 
 
 def numeric_columns(X):
@@ -111,8 +247,14 @@ def categorical_columns(X):
     return []
 
 
-def _linear(classify):
-    encode = ColumnTransformer([
+def _check_choice(name, value, choices):
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {choices}; got {value!r}")
+
+
+def _scaled_one_hot():
+    """Numbers imputed and scaled, categories one-hot: for linear models and k-NN."""
+    return ColumnTransformer([
         ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
          numeric_columns),
         ("categorical", make_pipeline(
@@ -120,36 +262,82 @@ def _linear(classify):
             OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=20)),
          categorical_columns),
     ])
-    model = LogisticRegression(max_iter=2000) if classify else RidgeCV()
-    return make_pipeline(encode, model)
 
 
-def _extra_trees(classify, random_state):
-    encode = ColumnTransformer([
+def _ordinal():
+    """Numbers as they are, categories as integer codes: for trees."""
+    return ColumnTransformer([
         ("numeric", "passthrough", numeric_columns),
         ("categorical", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1,
                                        encoded_missing_value=-1), categorical_columns),
     ])
-    forest = ExtraTreesClassifier if classify else ExtraTreesRegressor
-    return make_pipeline(encode, forest(n_estimators=300, min_samples_leaf=2,
-                                        max_features="sqrt", random_state=random_state))
 
 
-def _xgboost(classify, on_gpu, random_state):
+def _linear(classify, params, on_gpu, random_state):
+    model = LogisticRegression(max_iter=2000, **params) if classify else RidgeCV(**params)
+    return make_pipeline(_scaled_one_hot(), model)
+
+
+def _knn(classify, params, on_gpu, random_state):
+    model = KNeighborsClassifier if classify else KNeighborsRegressor
+    return make_pipeline(_scaled_one_hot(), model(**params))
+
+
+def _forest(classes):
+    def build(classify, params, on_gpu, random_state):
+        forest = classes[0] if classify else classes[1]
+        return make_pipeline(_ordinal(), forest(random_state=random_state, **params))
+    return build
+
+
+def _hist_gradient_boosting(classify, params, on_gpu, random_state):
+    model = HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor
+    return make_pipeline(_ordinal(), model(max_iter=MAX_ROUNDS, early_stopping=True,
+                                           n_iter_no_change=STOPPING_ROUNDS,
+                                           random_state=random_state, **params))
+
+
+def _xgboost(classify, params, on_gpu, random_state):
     from xgboost import XGBClassifier, XGBRegressor
 
     booster = XGBClassifier if classify else XGBRegressor
-    return booster(n_estimators=MAX_ROUNDS, learning_rate=0.05, max_depth=6, subsample=0.8,
-                   colsample_bytree=0.8, early_stopping_rounds=STOPPING_ROUNDS,
+    return booster(n_estimators=MAX_ROUNDS, early_stopping_rounds=STOPPING_ROUNDS,
                    tree_method="hist", enable_categorical=True,
-                   **XGBoost.device_params(gpu=on_gpu), random_state=random_state)
+                   **XGBoost.device_params(gpu=on_gpu), random_state=random_state, **params)
 
 
-def _lightgbm(classify, random_state):
+def _lightgbm(classify, params, on_gpu, random_state):
     from lightgbm import LGBMClassifier, LGBMRegressor
 
     booster = LGBMClassifier if classify else LGBMRegressor
-    return booster(n_estimators=MAX_ROUNDS, learning_rate=0.05, num_leaves=31,
-                   subsample=0.8, subsample_freq=1, colsample_bytree=0.8,
-                   early_stopping_round=STOPPING_ROUNDS, verbose=-1,
-                   **LightGBM.device_params(gpu=False), random_state=random_state)
+    return booster(n_estimators=MAX_ROUNDS, early_stopping_round=STOPPING_ROUNDS, verbose=-1,
+                   **LightGBM.device_params(gpu=False), random_state=random_state, **params)
+
+
+def _catboost(classify, params, on_gpu, random_state):
+    # CatBoost's own categorical handling needs the column list up front; the codes of
+    # the ordinal encoder work on any table. stackkit gives CatBoost no early stopping.
+    from catboost import CatBoostClassifier, CatBoostRegressor
+
+    booster = CatBoostClassifier if classify else CatBoostRegressor
+    return make_pipeline(_ordinal(), booster(random_seed=random_state, verbose=0,
+                                             allow_writing_files=False, **params))
+
+
+# family -> builder(classify, params, on_gpu, random_state)
+FAMILIES = {
+    "linear": _linear, "knn": _knn, "hist_gradient_boosting": _hist_gradient_boosting,
+    "extra_trees": _forest((ExtraTreesClassifier, ExtraTreesRegressor)),
+    "random_forest": _forest((RandomForestClassifier, RandomForestRegressor)),
+    "xgboost": _xgboost, "lightgbm": _lightgbm, "catboost": _catboost,
+}
+# final-estimator family -> class for (classify)
+FINAL_FAMILIES = {
+    "ensemble_selection": lambda classify: (meta.EnsembleSelectionClassifier if classify
+                                            else meta.EnsembleSelectionRegressor),
+    "best_model": lambda classify: (meta.BestModelClassifier if classify
+                                    else meta.BestModelRegressor),
+    "nnls": lambda classify: meta.NNLSClassifier if classify else meta.NNLSRegressor,
+    "blend": lambda classify: meta.BlendClassifier,
+    "linear": lambda classify: LogisticRegression if classify else RidgeCV,
+}

@@ -31,7 +31,7 @@ PACKAGE = "stackkit"
 # engine; the package's own __init__ is the public front and may import anything.
 CAPABILITIES = frozenset({
     "transfer", "report", "io", "_trust", "_file_checks", "cli", "presets", "demo",
-    "datasets", "schema", "meta",
+    "datasets", "schema", "meta", "_portfolio",
 })
 
 # The engine's modules (top-level names; a subpackage with everything in it) by stage, in
@@ -51,7 +51,7 @@ STAGES = {
     "meta-learners": ("meta",),
     "report": ("report",),
     "transfer": ("transfer",),
-    "presets": ("presets",),
+    "presets": ("presets", "_portfolio"),
     "model files": ("io", "_trust", "_file_checks"),
     "schema": ("schema",),
     "command line": ("cli",),
