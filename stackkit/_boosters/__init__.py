@@ -45,17 +45,31 @@ def set_thread_budget(model, n_threads):
         library = for_estimator(_owner(model, params, key))
         if value is None and library and key.rpartition("__")[2] in library.thread_params:
             unset[key] = None
+    for prefix, library in _boosters(model, params):
+        # CatBoost lists only the parameters it was given: an absent one is unset too
+        names = [f"{prefix}{name}" for name in library.thread_params]
+        if names and not any(name in params for name in names):
+            unset[names[0]] = None
     model.set_params(**{key: n_threads for key in unset})
     return unset
 
 
+def _boosters(model, params):
+    """``(parameter prefix, library)`` of ``model`` and each estimator nested in it."""
+    owners = [("", model)] + [(f"{key}__", value) for key, value in params.items()
+                              if hasattr(value, "get_params")]
+    return [(prefix, library) for prefix, owner in owners
+            if (library := for_estimator(owner)) is not None]
+
+
 def restore_threads(model, user_threads):
     """Give the fitted model back the user's thread settings (``None``: every core)."""
-    model.set_params(**user_threads)
     params = model.get_params(deep=True)
-    for key in user_threads:
+    for key, value in user_threads.items():
         owner = _owner(model, params, key)
-        for_estimator(owner).restore_threads(owner)
+        library = for_estimator(owner)
+        library.set_thread_param(owner, key.rpartition("__")[2], value)
+        library.restore_threads(owner)
 
 
 def _owner(model, params, key):

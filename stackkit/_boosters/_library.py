@@ -26,6 +26,11 @@ class Library:
     thread_params = ()  # parameters taking a thread count (None: every core)
 
     @staticmethod
+    def set_thread_param(model, name, value):
+        """Give ``model``'s thread parameter ``name`` back the user's ``value``."""
+        model.set_params(**{name: value})
+
+    @staticmethod
     def restore_threads(model):
         """Fix up a fitted ``model`` whose thread parameters were set back to the user's."""
 

@@ -24,6 +24,11 @@ class CatBoost(Library):
         key = f"{prefix}devices"
         return {} if key in params else {key: str(device)}
 
+    @classmethod
+    def set_thread_param(cls, model, name, value):
+        # CatBoost refuses set_params once fitted, and the user's None is an absent one
+        cls.remove_param(model, name)
+
     @staticmethod
     def remove_param(model, name):
         # CatBoost keeps the parameters it was given in _init_params, and offers no
