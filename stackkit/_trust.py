@@ -34,6 +34,7 @@ BOOSTER_TYPES = (
     "xgboost.sklearn.XGBRFClassifier", "xgboost.sklearn.XGBRFRegressor", "xgboost.core.Booster",
     "lightgbm.sklearn.LGBMClassifier", "lightgbm.sklearn.LGBMRegressor",
     "lightgbm.basic.Booster", "lightgbm.basic._InnerPredictor",
+    "catboost.core.CatBoostClassifier", "catboost.core.CatBoostRegressor",
 )
 # What fitted scikit-learn estimators hold besides estimators and arrays, found by saving
 # representative stacks (the presets, every meta-learner, transfer models, pipelines with

@@ -390,3 +390,30 @@ def test_without_skops_fit_says_which_extra_to_install_before_any_work(tmp_path)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.strip() == ("stackkit fit: error: model files need skops: "
                                    "pip install 'stackkit[cli]'")
+
+
+def test_time_limit_fits_the_portfolio_in_priority_order_and_drops_what_cannot_finish(magic):
+    from stackkit.presets import default_estimators
+
+    folder, _ = magic
+    fitted = stackkit("fit", "magic_train.csv", "--target", "class", "--out", "timed.skops",
+                      "--time-limit", "3", "--cv", "3", "--quiet", cwd=folder)
+    assert fitted.returncode == 0, fitted.stderr
+    portfolio = [name for name, _ in default_estimators("binary", portfolio="best")]
+    assert f"{len(portfolio)} estimators in priority order ({portfolio[0]}, " in fitted.stdout
+    assert "time limit 3 s" in fitted.stdout
+    stack = io.load(folder / "timed.skops")[-1]
+    assert stack.time_limit == 3 and [name for name, _ in stack.estimators] == portfolio
+    assert stack.layout_.names[0] == portfolio[0]  # the first always stays
+    assert stack.dropped_ and all("time_limit: " in why for why in stack.dropped_.values())
+    assert "skipped and are dropped" in fitted.stderr or "was skipped" in fitted.stderr
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "abc", "inf", "nan"])
+def test_a_time_limit_that_is_no_positive_number_of_seconds_is_refused(tmp_path, value):
+    (tmp_path / "d.csv").write_text("x,y\n1,a\n2,b\n")
+    done = stackkit("fit", "d.csv", "--target", "y", "--out", "m.skops", "--time-limit", value,
+                    cwd=tmp_path)
+    assert done.returncode == 2
+    assert "argument --time-limit: expected a number of seconds" in done.stderr
+    assert repr(value) in done.stderr and not (tmp_path / "m.skops").exists()

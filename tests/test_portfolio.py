@@ -208,3 +208,16 @@ def test_the_sample_keeps_every_class_with_two_rows_per_fold():
     assert np.all(np.diff(rows) > 0)
     y = np.array([0] * 5000 + [1] * 100)
     assert np.sum(y[build_portfolio.sample_rows(y, True, 500, 3)] == 1) >= 6
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_every_class_of_the_portfolio_is_trusted_in_model_files(task):
+    """A stack of the portfolio saved by stackkit.io loads without naming extra types
+    (stackkit.io refuses a type not on its list: a CatBoost entry once was not)."""
+    from stackkit._trust import is_trusted, own_name
+
+    for name, estimator in default_estimators(task, portfolio="best"):
+        nested = [value for value in estimator.get_params(deep=True).values()
+                  if hasattr(value, "get_params")]
+        for part in [estimator, *nested]:
+            assert is_trusted(own_name(type(part))), (name, own_name(type(part)))

@@ -60,6 +60,10 @@ def _add_fit(fit):
                      help="default: inferred from the target column")
     fit.add_argument("--config", metavar="TOML",
                      help="estimators and stack parameters (default: stackkit.presets)")
+    fit.add_argument("--time-limit", type=_seconds, default=None, metavar="SECONDS",
+                     help="fit the ordered portfolio preset (stackkit.presets.portfolio_stack)"
+                          " within this many seconds, dropping the models that cannot finish;"
+                          " with --config, the config's stack gets the limit")
     fit.add_argument("--cv", type=int, default=None,
                      help="folds, shuffled and seeded (default: the config's, else 5)")
     fit.add_argument("--groups", metavar="COL",
@@ -74,6 +78,17 @@ def _add_fit(fit):
                           "CPU (default: auto)")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
     fit.set_defaults(run=_commands.fit)
+
+
+def _seconds(text):
+    """``--time-limit``: a finite number of seconds > 0."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
+    return seconds
 
 
 def _add_predict(predict):

@@ -14,7 +14,7 @@ from .._compat import skops_io
 from .._source import column_differences
 from ..classifier import StackingClassifier
 from ..exceptions import ModelFileError, UntrustedTypeError
-from ..presets import default_estimators
+from ..presets import default_estimators, portfolio_stack
 from ..regressor import StackingRegressor
 from ..schema import TableSchema
 from ._config import read_config
@@ -56,11 +56,18 @@ def _stack(task, estimators, params, args, groups):
                            f"fewer than the {cv} folds; use a smaller --cv")
     # shuffled, since the rows of a file are often sorted; seeded
     cv = _splitter(classify, groups is not None)(cv, shuffle=True, random_state=args.seed)
+    verbose = 0 if args.quiet else 1
+    if args.time_limit is not None:
+        params["time_limit"] = args.time_limit
+    if estimators is None and args.time_limit is not None:
+        stack = portfolio_stack(task, time_limit=args.time_limit, device=args.device,
+                                random_state=args.seed, n_jobs=args.n_jobs, verbose=verbose)
+        return stack.set_params(cv=cv, memory=args.memory, **params)
     if estimators is None:
         estimators = default_estimators(task, device=args.device, random_state=args.seed)
     stacking = StackingClassifier if classify else StackingRegressor
     return stacking(estimators, cv=cv, n_jobs=args.n_jobs, memory=args.memory,
-                    verbose=0 if args.quiet else 1, **params)
+                    verbose=verbose, **params)
 
 
 def _splitter(classify, grouped):
@@ -71,6 +78,9 @@ def _splitter(classify, grouped):
 
 def _describe(args, X, y, task, stack):
     names = ", ".join(name for name, _ in stack.estimators)
+    if stack.time_limit is not None:
+        names = (f"{len(stack.estimators)} estimators in priority order ({names}); time "
+                 f"limit {stack.time_limit:g} s")
     classes = "" if task == "regression" else \
         f" with classes {', '.join(map(str, sorted(y.unique())))}"
     return (f"{args.data}: {len(X):,} rows x {X.shape[1]} feature columns; target "

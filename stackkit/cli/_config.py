@@ -28,7 +28,8 @@ from sklearn.pipeline import make_pipeline
 
 from ._data import CommandError
 
-STACK_KEYS = {"cv", "final_estimator", "stack_method", "passthrough", "refit", "on_error"}
+STACK_KEYS = {"cv", "final_estimator", "stack_method", "passthrough", "refit", "on_error",
+              "time_limit"}
 ESTIMATOR_KEYS = {"name", "class", "params", "steps"}
 
 
