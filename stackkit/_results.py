@@ -116,7 +116,9 @@ def drop_failed(named_estimators, methods, results):
     Returns the remaining estimators, their methods, their results (renumbered), and
     ``{name: why}`` of the dropped ones (its first failing or skipped fold's, else its
     refit's). A skipped task drops its estimator whatever ``on_error`` (a failed one
-    comes back only with ``on_error="warn"``). Raises if every estimator is dropped.
+    comes back only with ``on_error="warn"``); a refit the time budget skipped does not,
+    when the estimator's folds all ran (see :func:`_without_skipped_refits`). Raises if
+    every estimator is dropped.
     """
     results = _without_skipped_refits(results)
     lost = sorted((r for r in results if r.status in ("failed", "skipped")),
