@@ -77,11 +77,11 @@ class Budget:
         """None if ``task`` may start now, else why it is skipped (a string)."""
         with self._lock:
             e = task.est_index
-            if e not in self._refused and (e != 0 or _is_refit(task)):
+            if e not in self._refused and (e != 0 or task.is_refit):
                 now = self.clock()
-                end = self._end_of_work(e, now, _is_refit(task))
+                end = self._end_of_work(e, now, task.is_refit)
                 if end > self.deadline:
-                    self._refused[e] = self._reason(e, end, now, _is_refit(task))
+                    self._refused[e] = self._reason(e, end, now, task.is_refit)
             self._forget_waiting(task)
             if e in self._refused:
                 return self._refused[e]
@@ -119,7 +119,7 @@ class Budget:
         heapq.heapify(workers)
         for index in sorted(i for i in self._waiting if i <= e and i not in self._refused):
             for task in self._waiting[index]:
-                if _is_refit(task) and not with_refits:
+                if task.is_refit and not with_refits:
                     continue
                 heapq.heappush(workers, heapq.heappop(workers) + self._cost(task, now))
         return max(workers)
@@ -158,7 +158,7 @@ class Budget:
                 return
 
     def _reason(self, e, end, now, with_refits):
-        remaining = sum(with_refits or not _is_refit(task) for task in self._waiting.get(e, ()))
+        remaining = sum(with_refits or not task.is_refit for task in self._waiting.get(e, ()))
         tasks = "task" if remaining == 1 else "tasks"
         return (f"time_limit: estimated to end in {end - now:.1f} s with its {remaining} "
                 f"remaining {tasks}, {max(0.0, self.deadline - now):.1f} s left")
@@ -168,9 +168,6 @@ def _key(task):
     """A task's identity: the run may hand out a copy (a held refit set to its rounds)."""
     return task.est_index, task.fold
 
-
-def _is_refit(task):
-    return task.fold is None and not task.frozen
 
 
 def _seconds(task, rates):

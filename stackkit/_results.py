@@ -148,8 +148,8 @@ def _without_skipped_refits(results):
     """
     lost = {r.task.name for r in results
             if r.status in ("failed", "skipped") and r.task.fold is not None}
-    spared = [r for r in results if r.status == "skipped" and r.task.fold is None
-              and not r.task.frozen and r.task.name not in lost]
+    spared = [r for r in results if r.status == "skipped" and r.task.is_refit
+              and r.task.name not in lost]
     if spared:
         names = ", ".join(repr(r.task.name) for r in spared)
         warn(f"the full refit of {names} was skipped ({spared[0].reason}); the average of "

@@ -76,8 +76,5 @@ class InListOrder:
 
 
 def _list_position(task):
-    return _is_refit(task), task.est_index, task.fold or 0
+    return task.is_refit, task.est_index, task.fold or 0
 
-
-def _is_refit(task):
-    return task.fold is None and not task.frozen

@@ -47,6 +47,11 @@ class Task:
     frozen: bool = False
 
     @property
+    def is_refit(self):
+        """Whether this is a full refit (on every row; a frozen task is none)."""
+        return self.fold is None and not self.frozen
+
+    @property
     def where(self):
         """The task's part of its estimator's work, for messages (e.g. ``"fold 2/5"``)."""
         if self.frozen:
