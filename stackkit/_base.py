@@ -1,5 +1,6 @@
 """The shared stacking estimator: one algorithm, thin classifier/regressor variants."""
 
+import numbers
 import time
 from abc import ABCMeta, abstractmethod
 from functools import partial
@@ -186,7 +187,7 @@ class BaseStacking(
         layout = _layout(named, methods, target)
         oof = assemble_oof(frozen_by_fold(kept, plan), layout, plan)
         final = self._fit_final(final, self._final_input(oof, X, layout), target,
-                                routed["final_estimator"], plan.tested, layout)
+                                routed["final_estimator"], plan.tested, layout, groups)
         self._set_fitted(named, methods, kept, layout, oof, final, target)
         self._set_records(results, dropped, target, plan, weights)
         return X
@@ -227,11 +228,17 @@ class BaseStacking(
 
     def _run(self, tasks, X, target, started):
         """Run the tasks (:class:`~stackkit._runner.Runner` owns the run), in the budget."""
-        budget = None if self.time_limit is None else Budget(self.time_limit, started=started)
+        budget = None if self.time_limit is None else Budget(
+            self.time_limit, started=started, final_seconds=self._final_time_limit())
         return Runner(X, target.values, target.kind, n_jobs=self.n_jobs, verbose=self.verbose,
                       cache=TaskCache.from_memory(self.memory), n_gpus=visible_gpus(),
                       catch=self.on_error == "warn", admit=self._admit,
                       budget=budget).run(tasks)
+
+    def _final_time_limit(self):
+        """A final estimator's own ``time_limit`` (a second layer's), or 0."""
+        limit = getattr(self.final_estimator, "time_limit", None)
+        return float(limit) if isinstance(limit, numbers.Real) else 0.0
 
     def _admit(self, task):
         """Asked just before ``task`` starts: None runs it, a string is why it is skipped.
@@ -305,12 +312,15 @@ class BaseStacking(
             return estimator
         return self._multi_output_wrapper(estimator)
 
-    def _fit_final(self, final, meta_input, target, final_params, tested, layout):
+    def _fit_final(self, final, meta_input, target, final_params, tested, layout, groups):
         final = clone(final)
         rows = np.flatnonzero(tested)
         fit_params = params_for_rows(*final_params, rows)
         if has_fit_parameter(final, "layout"):
             fit_params["layout"] = layout
+        if groups is not None and "groups" not in fit_params and has_fit_parameter(final, "groups"):
+            # a second layer (a stack) splits its rows by the same groups as the first
+            fit_params["groups"] = take_rows(np.asarray(groups), rows)
         final.fit(take_rows(meta_input, rows), target.values[rows], **fit_params)
         return final
 

@@ -7,7 +7,8 @@ refits. Just before a task starts, :meth:`Budget.admit` estimates when the work 
 commit to ends: the tasks running now, then every fold not started yet of the
 estimators up to and including this one in the list, handed to ``n_workers`` workers as
 they free up. That work must end by the deadline, which is the time limit less a reserve
-(:data:`RESERVE`) for the final estimator; otherwise the task and every later task of
+(:data:`RESERVE`) for the final estimator, and less the final estimator's own time limit
+when it has one (a second layer); otherwise the task and every later task of
 its estimator are skipped (the estimator is dropped: no more time is spent on it). The
 first estimator's folds are always admitted, so a stack never ends without a base
 model; cached tasks never ask, they cost nothing. A refit (``refit=True``) is optional:
@@ -44,6 +45,9 @@ class Budget:
         Seconds for the whole fit, from ``started``.
     started : float, default=None
         When the fit started (``clock()`` time); None: now.
+    final_seconds : float, default=0
+        Seconds kept for a final estimator with a time limit of its own (a second
+        layer), beyond the :data:`RESERVE`.
     clock : callable, default=time.time
         The wall clock (the deadline means the same in every worker process).
 
@@ -51,14 +55,14 @@ class Budget:
     ----------
     deadline : float
         The time (of ``clock``) by which the base estimators' tasks must end: the
-        limit less the :data:`RESERVE`. Boosters stop growing trees there.
+        limit less the :data:`RESERVE` and ``final_seconds``. Boosters stop growing trees there.
     """
 
-    def __init__(self, time_limit, *, started=None, clock=time.time):
+    def __init__(self, time_limit, *, started=None, final_seconds=0.0, clock=time.time):
         self.clock = clock
         self.time_limit = float(time_limit)
         self.started = clock() if started is None else started
-        self.deadline = self.started + self.time_limit * (1 - RESERVE)
+        self.deadline = self.started + self.time_limit * (1 - RESERVE) - final_seconds
         self._lock = threading.Lock()
         self._workers = 1
         self._waiting = {}  # est_index -> tasks not started yet

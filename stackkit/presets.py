@@ -40,6 +40,10 @@ DEVICES = ("auto", "cpu", "cuda")
 PORTFOLIOS = ("quick", "best")
 MAX_ROUNDS = 2000  # an upper bound: early stopping decides the rounds per fold
 STOPPING_ROUNDS = 50
+# portfolio_stack(layers=2): the second layer's models (the portfolio's first ones) and
+# its share of a time limit
+SECOND_LAYER_SIZE = 8
+SECOND_LAYER_SHARE = 0.3
 # the library each family needs beyond scikit-learn (an optional one may be missing)
 LIBRARIES = {"lightgbm": "lightgbm", "xgboost": "xgboost", "catboost": "catboost"}
 QUICK = [
@@ -102,19 +106,31 @@ def default_estimators(task, *, portfolio="quick", device="auto", random_state=0
             for record in records if is_available(record)]
 
 
-def portfolio_stack(task, *, time_limit=None, device="auto", random_state=0, n_jobs=None,
-                    verbose=0):
+def portfolio_stack(task, *, layers=1, time_limit=None, device="auto", random_state=0,
+                    n_jobs=None, verbose=0):
     """An unfitted stack of the ``"best"`` portfolio and its measured final estimator.
 
     The final estimator is the one ``benchmarks/build_portfolio.py`` measured best on
     the portfolio's out-of-fold predictions (``stackkit._portfolio.FINAL_ESTIMATORS``).
 
+    With ``layers=2`` the final estimator is itself a stack, the second layer: the
+    portfolio's first :data:`SECOND_LAYER_SIZE` configurations fit on the first
+    layer's out-of-fold predictions beside the original columns (``passthrough=True``),
+    on the same folds (both layers split the same rows with the same ``cv=5``; a
+    ``groups``-aware ``cv`` set on both gets the same ``groups``), under the measured
+    final estimator. ``benchmarks/bench_layers.py`` measured it: see the README's
+    "Time budget and portfolio" section before you switch it on.
+
     Parameters
     ----------
     task : {"binary", "multiclass", "regression"}
         The kind of target.
+    layers : {1, 2}, default=1
+        One layer of base models, or two.
     time_limit : float, default=None
-        Seconds for the whole fit, passed to the stack; None: no budget.
+        Seconds for the whole fit, passed to the stack; None: no budget. With two
+        layers, the second gets :data:`SECOND_LAYER_SHARE` of it as its own
+        ``time_limit``, which the first layer keeps free.
     device : {"auto", "cpu", "cuda"}, default="auto"
         Where XGBoost trains (see :func:`default_estimators`).
     random_state : int, default=0
@@ -132,12 +148,18 @@ def portfolio_stack(task, *, time_limit=None, device="auto", random_state=0, n_j
     from .classifier import StackingClassifier
     from .regressor import StackingRegressor
 
+    if layers not in (1, 2) or isinstance(layers, bool):
+        raise ValueError(f"layers must be 1 or 2; got {layers!r}")
     estimators = default_estimators(task, portfolio="best", device=device,
                                     random_state=random_state)
     stack = StackingRegressor if task == "regression" else StackingClassifier
-    budget = {} if time_limit is None else {"time_limit": time_limit}
-    return stack(estimators, final_estimator(task), cv=5, refit=True, n_jobs=n_jobs,
-                 verbose=verbose, **budget)
+    final = final_estimator(task)
+    if layers == 2:
+        second_limit = None if time_limit is None else time_limit * SECOND_LAYER_SHARE
+        final = stack(estimators[:SECOND_LAYER_SIZE], final, cv=5, refit=True, n_jobs=n_jobs,
+                      verbose=verbose, time_limit=second_limit)
+    return stack(estimators, final, cv=5, refit=True, n_jobs=n_jobs, verbose=verbose,
+                 passthrough=layers == 2, time_limit=time_limit)
 
 
 def final_estimator(task):
