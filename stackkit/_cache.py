@@ -31,6 +31,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import joblib
+import numpy as np
 
 from ._boosters import BOOSTER_LIBRARIES
 from ._plane import fingerprint
@@ -57,6 +58,37 @@ def _installed_version(name):
         return version(name)
     except PackageNotFoundError:
         return None
+
+
+def _estimator_key(est, fit_params):
+    """Hash of an estimator's class and state and its fit parameters; None if unpicklable.
+
+    The cache format and the library versions are in it, so they are in every task key.
+    """
+    try:
+        return joblib.hash((FORMAT, library_versions(),
+                            f"{type(est).__module__}.{type(est).__qualname__}", est,
+                            fit_params))
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return None
+
+
+def _task_digest(est_key, data_key, method, train, test):
+    """A task's key: its estimator's and data's keys, method and rows, hashed as bytes.
+
+    The rows go to the hash as raw buffers (with dtype and length), not through
+    ``joblib.hash``'s pickler, which costs more than the hashing itself for a fold.
+    """
+    digest = hashlib.blake2b(digest_size=16)  # as long as joblib.hash's md5 keys
+    digest.update(f"{est_key}\n{data_key}\n{method}\n".encode())
+    for rows in (train, test):
+        if rows is None:  # a refit's test rows
+            digest.update(b"none\n")
+            continue
+        rows = np.ascontiguousarray(rows)
+        digest.update(f"{rows.dtype.str}{rows.shape}\n".encode())
+        digest.update(rows.data)
+    return digest.hexdigest()
 
 
 class TaskCache:
@@ -92,24 +124,27 @@ class TaskCache:
         return joblib.hash((fingerprint(X), fingerprint(y), target_kind))
 
     @staticmethod
-    def task_key(task, data_key):
-        """Hash identifying one task's result, or None if the estimator cannot be hashed.
+    def task_keys(tasks, data_key):
+        """Hash identifying each task's result; None where the estimator cannot be hashed.
 
         An estimator holding a lambda or a closure cannot be pickled for hashing; its
-        tasks then run uncached. Whether the task keeps its model is not in the key: an
-        entry holding the model serves both kinds, one without it only a task that does
-        not keep it (the runner checks).
+        tasks then run uncached. Each estimator (with its fit parameters) is hashed once,
+        however many tasks share it (its folds and refit do): hashing one pickles it
+        whole, which costs far more than hashing a task's rows. Whether the task keeps
+        its model is not in the key: an entry holding the model serves both kinds, one
+        without it only a task that does not keep it (the runner checks).
         """
-        est = task.estimator
-        try:
-            return joblib.hash((
-                FORMAT, library_versions(),
-                f"{type(est).__module__}.{type(est).__qualname__}", est,
-                task.method, task.train, task.test, task.fit_params,
-                data_key,
-            ))
-        except (pickle.PicklingError, AttributeError, TypeError):
-            return None
+        estimator_keys = {}
+        keys = []
+        for task in tasks:
+            # a task holds its estimator and fit parameters, so their ids are unique here
+            shared = (id(task.estimator), id(task.fit_params))
+            if shared not in estimator_keys:
+                estimator_keys[shared] = _estimator_key(task.estimator, task.fit_params)
+            est_key = estimator_keys[shared]
+            keys.append(None if est_key is None else _task_digest(
+                est_key, data_key, task.method, task.train, task.test))
+        return keys
 
     @staticmethod
     def prediction_key(task_keys, method, x_key):

@@ -65,11 +65,20 @@ def warn_without_gpus(named_estimators, n_devices):
     They then run as CPU tasks: XGBoost falls back to its CPU algorithm, LightGBM and
     CatBoost raise, as each does on its own.
     """
-    requests = {name: gpu_request(est) for name, est in named_estimators}
+    requests = _requests_by_name(named_estimators)
     asked = ", ".join(f"{name!r} ({req})" for name, req in requests.items() if req)
     if asked and not n_devices:
         warn(f"estimators ask for a GPU but none is visible: {asked}; they run on the CPU "
              "workers, where XGBoost falls back to the CPU and LightGBM or CatBoost raise")
+
+
+def _requests_by_name(named_estimators):
+    """``{name: gpu_request(estimator)}``, asked once per name (a name's tasks share it).
+
+    Reading deep parameters is slow (a pipeline inspects every step's signature), and a
+    fit has several tasks per estimator.
+    """
+    return {name: gpu_request(est) for name, est in dict(named_estimators).items()}
 
 
 def plan_lanes(tasks, n_devices):
@@ -78,7 +87,7 @@ def plan_lanes(tasks, n_devices):
     GPU tasks go round-robin to the lanes, full refits first; with no visible device
     every task is a CPU task.
     """
-    requests = {t.name: gpu_request(t.estimator) for t in tasks} if n_devices else {}
+    requests = _requests_by_name((t.name, t.estimator) for t in tasks) if n_devices else {}
     wanting = sorted((i for i, t in enumerate(tasks) if requests.get(t.name)),
                      key=lambda i: tasks[i].fold is not None)
     lanes = [wanting[d::n_devices] for d in range(min(n_devices, len(wanting)))]

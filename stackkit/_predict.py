@@ -29,8 +29,8 @@ def base_predictions(models, methods, X, layout, cache, task_log, params=None):
     keys = [None] * len(models)
     if cache is not None:
         x_key = fingerprint(X)
-        keys = [_prediction_key(list(task_log.cache_key[task_log.estimator == name]),
-                                method, x_key, kwargs)
+        task_keys = _task_keys_by_name(task_log)
+        keys = [_prediction_key(task_keys.get(name, []), method, x_key, kwargs)
                 for name, method, kwargs in zip(layout.names, methods, params)]
     frozen = set(task_log.estimator[task_log.fold == "frozen"])
     blocks = []
@@ -41,6 +41,14 @@ def base_predictions(models, methods, X, layout, cache, task_log, params=None):
     if cache is not None:
         cache.warn_unwritable()
     return np.hstack(blocks)
+
+
+def _task_keys_by_name(task_log):
+    """``{estimator name: its tasks' cache keys, in log order}`` (one pass, no masks)."""
+    keys = {}
+    for name, key in zip(task_log.estimator, task_log.cache_key):
+        keys.setdefault(name, []).append(key)
+    return keys
 
 
 def _prediction_key(task_keys, method, x_key, params):

@@ -144,7 +144,7 @@ class Runner:
         if self._data_key is None:
             self.cache.remove_stale_temporaries()
             self._data_key = TaskCache.data_key(self.X, self.y, self.target_kind)
-        keys = [TaskCache.task_key(task, self._data_key) for task in tasks]
+        keys = TaskCache.task_keys(tasks, self._data_key)
         for name in dict.fromkeys(t.name for t, key in zip(tasks, keys) if key is None):
             if name not in self._unhashable:
                 self._unhashable.add(name)
