@@ -275,8 +275,8 @@ def report_line(r, sklearn_wall):
     return (f"  {label(r):21s} wall {r['wall']:7.1f} s  {ratio}  {floor}  peak PSS "
             f"{r['peak'] / mb:6.0f} MB, extra cold {extra / mb:6.0f} MB = "
             f"{extra / r['x_bytes']:4.2f} x X, warm {warm / mb:6.0f} MB = "
-            f"{warm / r['x_bytes']:4.2f} x X  oof {r.get('oof_dtype', '-')}  idle CPU {r['idle_cpu']:4.2f} s/2 s  "
-            f"load {r['load']:.2f}")
+            f"{warm / r['x_bytes']:4.2f} x X  oof {r.get('oof_dtype', '-')}  "
+            f"idle CPU {r['idle_cpu']:4.2f} s/2 s  load {r['load']:.2f}")
 
 
 def growth_exponents(results):
@@ -303,10 +303,17 @@ def main(argv=None):
     for (n_rows, kind), specs in groups.items():
         dtype = "float32" if n_rows >= FLOAT32_FROM else "float64"
         print(f"\n{n_rows:,} rows x {N_FEATURES} ({dtype}), {kind}", flush=True)
-        done = [r for r in map(run_child, specs) if r is not None]
+        done = []
+        for spec in specs:  # each line as it comes, then again with the ratios
+            r = run_child(spec)
+            if r is not None:
+                done.append(r)
+                print(report_line(r, None), flush=True)
         sklearn_wall = next((r["wall"] for r in done if r["library"] == "sklearn"), None)
-        for r in done:
-            print(report_line(r, sklearn_wall), flush=True)
+        if sklearn_wall is not None:
+            print("  against scikit-learn's time, measured in this run:")
+            for r in done:
+                print(report_line(r, sklearn_wall), flush=True)
         results += done
     print("\ngrowth of time in rows")
     growth_exponents(results)
