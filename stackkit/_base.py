@@ -24,7 +24,7 @@ from ._fold_average import FoldAverage
 from ._gpu import visible_gpus
 from ._oof import assemble_oof, check_passthrough_names, input_feature_names
 from ._params import StackParamsMixin
-from ._plane import count_rows, join_columns, take_rows, validate_rows
+from ._plane import count_rows, float_dtype, join_columns, take_rows, validate_rows
 from ._predict import base_predictions
 from ._results import drop_failed, task_log
 from ._routing import route_fit, route_prediction, routing_enabled, stack_router
@@ -185,7 +185,7 @@ class BaseStacking(
         results = self._run(tasks, X, target, started)
         named, methods, kept, dropped = drop_failed(named, methods, results)
         layout = _layout(named, methods, target)
-        oof = assemble_oof(frozen_by_fold(kept, plan), layout, plan)
+        oof = assemble_oof(frozen_by_fold(kept, plan), layout, plan, float_dtype(X))
         final = self._fit_final(final, self._final_input(oof, X, layout), target,
                                 routed["final_estimator"], plan.tested, layout, groups)
         self._set_fitted(named, methods, kept, layout, oof, final, target)
@@ -385,7 +385,8 @@ class BaseStacking(
 
     def _transform(self, X, base_params):
         X = self._validate_X(X, reset=False)
-        return self._final_input(self._base_predictions(X, base_params), X)
+        meta = self._base_predictions(X, base_params).astype(self.oof_.dtype, copy=False)
+        return self._final_input(meta, X)
 
     def _route_prediction(self, caller, params):
         return route_prediction(self, caller, self.layout_.names, self.stack_method_, params)
@@ -474,6 +475,7 @@ class BaseStacking(
         tags.input_tags.allow_nan = all(t.input_tags.allow_nan for t in child_tags)
         tags.input_tags.sparse = all(t.input_tags.sparse for t in child_tags)
         tags.target_tags.multi_output = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]  # see float_dtype
         return tags
 
 

@@ -5,8 +5,8 @@ import numpy as np
 from ._compat import to_host
 
 
-def to_columns(raw, method, target_kind, name=None):
-    """Turn one estimator's raw output into a 2-D float block of meta-feature columns.
+def to_columns(raw, method, target_kind, name=None, dtype=np.float64):
+    """Turn one estimator's raw output into a 2-D block of meta-feature columns of ``dtype``.
 
     Binary probabilities keep only the positive class (the other column is redundant).
     Multilabel probabilities given as a list of per-label ``(n, 2)`` arrays keep each
@@ -17,9 +17,9 @@ def to_columns(raw, method, target_kind, name=None):
     """
     raw = [to_host(p) for p in raw] if isinstance(raw, list) else to_host(raw)
     if isinstance(raw, list):
-        block = np.column_stack([np.asarray(p)[:, -1] for p in raw]).astype(np.float64)
+        block = np.column_stack([np.asarray(p)[:, -1] for p in raw]).astype(dtype)
     else:
-        block = np.asarray(raw, dtype=np.float64)
+        block = np.asarray(raw, dtype=dtype)
         block = block.reshape(-1, 1) if block.ndim == 1 else block
         if method == "predict_proba" and target_kind == "binary":
             block = block[:, 1:]
@@ -71,13 +71,13 @@ def check_passthrough_names(layout, input_names):
             )
 
 
-def assemble_oof(results, layout, plan):
-    """Scatter fold predictions into the OOF matrix, rows in the order of X.
+def assemble_oof(results, layout, plan, dtype=np.float64):
+    """Scatter fold predictions into the OOF matrix of ``dtype``, rows in the order of X.
 
     Rows tested by several folds (repeated splits) get the mean; rows no fold tests
     (forward-only splits) are NaN.
     """
-    total = np.zeros((plan.n_rows, layout.n_columns))
+    total = np.zeros((plan.n_rows, layout.n_columns), dtype=dtype)
     slices = layout.slices()
     for result in results:
         if result.predictions is None:
@@ -91,4 +91,4 @@ def assemble_oof(results, layout, plan):
             )
         total[result.task.test, slices[result.task.est_index]] += block
     with np.errstate(invalid="ignore", divide="ignore"):
-        return total / plan.test_counts[:, None]
+        return (total / plan.test_counts[:, None]).astype(dtype, copy=False)

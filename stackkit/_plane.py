@@ -49,8 +49,30 @@ def count_rows(X):
 
 
 def take_rows(X, rows):
-    """The rows of ``X`` at integer positions ``rows``, in the container of ``X``."""
-    return plane_for(X).take(np.asarray(rows))
+    """The rows of ``X`` at integer positions ``rows``, in the container of ``X``.
+
+    Every row in order (a full refit's rows) is ``X`` itself, not a copy: at a million
+    rows a copy is the size of the data, in every worker that refits.
+    """
+    rows = np.asarray(rows)
+    if _all_in_order(rows, count_rows(X)):
+        return X
+    return plane_for(X).take(rows)
+
+
+def _all_in_order(rows, n_rows):
+    return (rows.ndim == 1 and np.issubdtype(rows.dtype, np.integer) and len(rows) == n_rows
+            and n_rows > 0 and rows[0] == 0
+            and bool(np.all(np.diff(rows) == 1)))
+
+
+def float_dtype(X):
+    """The float dtype of the meta-features of ``X``: float32 if X's floats all are.
+
+    float32 data stays float32 end to end (fold predictions, ``oof_``, ``transform``);
+    anything else (float64, integers only, ...) gives float64.
+    """
+    return np.dtype(np.float32) if plane_for(X).floats_are_32bit() else np.dtype(np.float64)
 
 
 def fingerprint(X):
@@ -114,12 +136,15 @@ class _ArrayRows:
     def column_names(self):
         return None
 
+    def floats_are_32bit(self):
+        return np.asarray(self.X).dtype == np.float32
+
     def nonfinite_columns(self):
         values = np.asarray(self.X)
         if not np.issubdtype(values.dtype, np.number):
             return [], []
-        return (np.flatnonzero(np.isnan(values).any(axis=0)).tolist(),
-                np.flatnonzero(np.isinf(values).any(axis=0)).tolist())
+        nan, inf = _nonfinite_mask(values.reshape(len(values), -1))
+        return np.flatnonzero(nan).tolist(), np.flatnonzero(inf).tolist()
 
     def join(self, meta, meta_names, input_names):
         return np.hstack([meta, self.X])
@@ -139,6 +164,9 @@ class _SparseRows(_ArrayRows):
             X.eliminate_zeros()
         return ("sparse", X.format, X.shape, np.ascontiguousarray(X.data),
                 X.indices.astype(np.int64), X.indptr.astype(np.int64))
+
+    def floats_are_32bit(self):
+        return self.X.dtype == np.float32
 
     def nonfinite_columns(self):
         values = self.X.tocsc()
@@ -178,16 +206,44 @@ class _FrameRows(_PandasRows):
     def column_names(self):
         return list(self.X.columns)
 
+    def floats_are_32bit(self):
+        floats = [dtype for dtype in self.X.dtypes
+                  if not isinstance(dtype, pd.CategoricalDtype)
+                  and np.issubdtype(np.dtype(dtype), np.floating)]
+        return bool(floats) and all(dtype == np.float32 for dtype in floats)
+
     def nonfinite_columns(self):
-        X = self.X
-        numeric = X.select_dtypes(include=[np.number])
-        nan_cols = list(X.columns[X.isna().to_numpy().any(axis=0)])
-        inf_mask = np.isinf(numeric.to_numpy(dtype=np.float64, na_value=np.nan)).any(axis=0)
-        return nan_cols, list(numeric.columns[inf_mask])
+        # Column by column: a float64 copy of the whole table would be the size of X.
+        nan_cols, inf_cols = [], []
+        for label, column in self.X.items():
+            if column.isna().any():
+                nan_cols.append(label)
+            if pd.api.types.is_numeric_dtype(column.dtype) and not isinstance(
+                    column.dtype, pd.CategoricalDtype):
+                values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+                if np.isinf(values).any():
+                    inf_cols.append(label)
+        return nan_cols, inf_cols
 
     def join(self, meta, meta_names, input_names):
         meta_frame = pd.DataFrame(meta, columns=meta_names, index=self.X.index)
         return pd.concat([meta_frame, self.X.set_axis(input_names, axis=1)], axis=1)
+
+
+def _nonfinite_mask(values, block_rows=65536):
+    """Per column of a 2-D array: ``(has NaN, has infinity)``, a block of rows at a time.
+
+    A mask of the whole array at once would be an eighth of its size, or more.
+    """
+    nan = np.zeros(values.shape[1], dtype=bool)
+    inf = np.zeros(values.shape[1], dtype=bool)
+    for start in range(0, len(values), block_rows):
+        block = values[start:start + block_rows]
+        if np.isfinite(block).all():
+            continue
+        nan |= np.isnan(block).any(axis=0)
+        inf |= np.isinf(block).any(axis=0)
+    return nan, inf
 
 
 def _column_content(column):

@@ -18,7 +18,7 @@ from ._boosters import DeadlineStop, restore_threads, set_thread_budget
 from ._early_stopping import Stopped, inner_split, stopper
 from ._gpu import place_on_device, restore_devices
 from ._oof import to_columns
-from ._plane import take_rows
+from ._plane import float_dtype, take_rows
 from ._results import TaskOutput
 from ._source import frozen_output, is_frozen
 from .exceptions import FoldFitError
@@ -145,7 +145,7 @@ def _fit_and_predict(task, X, y, target_kind, n_threads, device, deadline):
     if task.frozen:  # fitted elsewhere: predict every row, change nothing on the model
         start = time.perf_counter()
         raw = frozen_output(task.estimator, task.method, X)
-        predictions = to_columns(raw, task.method, target_kind)
+        predictions = to_columns(raw, task.method, target_kind, dtype=float_dtype(X))
         return task.estimator, predictions, 0.0, time.perf_counter() - start, None, False
     model = clone(task.estimator)
     placed = {} if device is None else place_on_device(model, device)
@@ -158,7 +158,7 @@ def _fit_and_predict(task, X, y, target_kind, n_threads, device, deadline):
     if task.test is not None:
         start = time.perf_counter()
         raw = getattr(model, task.method)(take_rows(X, task.test))
-        predictions = to_columns(raw, task.method, target_kind)
+        predictions = to_columns(raw, task.method, target_kind, dtype=float_dtype(X))
         predict_time = time.perf_counter() - start
     restore_devices(model, placed)
     restore_threads(model, user_threads)  # after predicting: LightGBM ignores threadpoolctl
