@@ -353,7 +353,13 @@ FAMILIES = {
     "random_forest": _forest((RandomForestClassifier, RandomForestRegressor)),
     "xgboost": _xgboost, "lightgbm": _lightgbm, "catboost": _catboost,
 }
-# final-estimator family -> class for (classify)
+def _final_logistic(**params):
+    # near-certain probabilities (kddcup99) are almost separable: lbfgs needs more than
+    # its default 100 iterations there
+    return LogisticRegression(**{"max_iter": 1000, **params})
+
+
+# final-estimator family -> class (or builder) for (classify)
 FINAL_FAMILIES = {
     "ensemble_selection": lambda classify: (meta.EnsembleSelectionClassifier if classify
                                             else meta.EnsembleSelectionRegressor),
@@ -361,5 +367,5 @@ FINAL_FAMILIES = {
                                     else meta.BestModelRegressor),
     "nnls": lambda classify: meta.NNLSClassifier if classify else meta.NNLSRegressor,
     "blend": lambda classify: meta.BlendClassifier,
-    "linear": lambda classify: LogisticRegression if classify else RidgeCV,
+    "linear": lambda classify: _final_logistic if classify else RidgeCV,
 }

@@ -132,8 +132,10 @@ def test_portfolio_stack_is_the_best_list_with_the_measured_final_estimator(task
     assert (is_regressor if task == "regression" else is_classifier)(stack)
     assert [name for name, _ in stack.estimators] == \
         [name for name, _ in default_estimators(task, portfolio="best", device="cpu")]
-    expected = FINAL_FAMILIES[FINAL_ESTIMATORS[task]["family"]](task != "regression")
-    assert type(stack.final_estimator) is expected
+    record = FINAL_ESTIMATORS[task]
+    expected = FINAL_FAMILIES[record["family"]](task != "regression")(**record["params"])
+    assert type(stack.final_estimator) is type(expected)
+    assert stack.final_estimator.get_params() == expected.get_params()
     assert (stack.cv, stack.refit, stack.n_jobs) == (5, True, 1)
 
 
