@@ -97,21 +97,16 @@ class FoldAverage(BaseEstimator):
     def _predict_with(self, method, X):
         return self._combine(method, [getattr(part, method)(X) for part in self._parts(method)])
 
-    def _parts(self, method, n_jobs=None):
+    def _parts(self, method):
         """The models whose ``method`` outputs :meth:`_combine` turns into this model's.
 
         The fold models, or one forest holding their trees when that gives the same mean
-        (not for class votes, which need each fold's own prediction); ``n_jobs``, if
-        given, is the threads that forest spreads its trees over.
+        (not for class votes, which need each fold's own prediction).
         """
         if method == "predict" and is_classifier(self.estimators[0]):
             return list(self.estimators)
         merged = merge_forests(self.estimators)
-        if merged is None:
-            return list(self.estimators)
-        if n_jobs is not None:
-            merged.n_jobs = n_jobs
-        return [merged]
+        return list(self.estimators) if merged is None else [merged]
 
     def _combine(self, method, outputs):
         """This model's ``method`` output from its parts' outputs (in :meth:`_parts` order)."""

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import joblib
 import numpy as np
-from joblib import cpu_count, effective_n_jobs
+from joblib import cpu_count, effective_n_jobs, parallel_config
 from sklearn.utils.parallel import Parallel, delayed
 from threadpoolctl import ThreadpoolController
 
@@ -65,7 +65,7 @@ def base_predictions(models, methods, X, layout, cache, task_log, params=None, n
     frozen = set(names[folds == "frozen"])
     parts = [part for i, (name, model) in enumerate(zip(layout.names, models))
              if blocks[i] is None
-             for part in _parts(i, model, methods[i], params[i], name in frozen, n_threads)]
+             for part in _parts(i, model, methods[i], params[i], name in frozen)]
     outputs = _call_all(parts, X, n_threads)
     for i, model in enumerate(models):
         if blocks[i] is None:
@@ -119,10 +119,10 @@ def _n_threads(n_jobs, n_rows):
     return max(1, min(effective_n_jobs(n_jobs), cpu_count()))
 
 
-def _parts(owner, model, method, params, frozen, n_threads):
+def _parts(owner, model, method, params, frozen):
     if isinstance(model, FoldAverage):
         return [_Part(owner, part, method, params, False)
-                for part in model._parts(method, n_jobs=n_threads)]
+                for part in model._parts(method)]
     return [_Part(owner, model, method, params, frozen)]
 
 
@@ -133,24 +133,29 @@ def _combine(model, method, outputs):
 
 
 def _call_all(parts, X, n_threads):
-    """Every part's raw output for ``X``, in order; in threads when ``n_threads`` > 1.
+    """Every part's raw output for ``X``, in order, using ``n_threads`` threads in all.
 
-    Threads share ``X`` (no copy) and the fitted models. While they run, BLAS (one pool
-    for the process) and each thread's OpenMP (a setting per thread, which boosters
-    left at their default read) get ``cores // threads`` threads, as fold tasks do.
+    With more than one thread, up to ``n_threads`` parts run at once in threads that
+    share ``X`` (no copy) and the fitted models, and each part may use ``n_threads //
+    concurrent parts`` threads of its own (a lone part all of them): BLAS (one pool for
+    the process) and OpenMP (a setting per thread) are limited to that, and so is
+    joblib's default ``n_jobs``, which a model leaving its ``n_jobs`` at None (a random
+    forest over its trees) uses.
     """
-    if n_threads == 1 or len(parts) == 1:
+    if n_threads == 1:
         return [_call(part, X) for part in parts]
-    n_threads = min(n_threads, len(parts))
-    per_thread = max(1, cpu_count() // n_threads)
+    concurrent = min(n_threads, len(parts))
+    per_part = max(1, n_threads // concurrent)
     pools = ThreadpoolController()
-    with pools.limit(limits=per_thread, user_api="blas"):
-        return Parallel(n_jobs=n_threads, backend="threading")(
-            delayed(_call_within)(pools, per_thread, part, X) for part in parts)
+    with pools.limit(limits=per_part, user_api="blas"):
+        if concurrent == 1:
+            return [_call_within(pools, per_part, part, X) for part in parts]
+        return Parallel(n_jobs=concurrent, backend="threading")(
+            delayed(_call_within)(pools, per_part, part, X) for part in parts)
 
 
 def _call_within(pools, n_threads, part, X):
-    with pools.limit(limits=n_threads, user_api="openmp"):
+    with pools.limit(limits=n_threads, user_api="openmp"), parallel_config(n_jobs=n_threads):
         return _call(part, X)
 
 

@@ -10,6 +10,7 @@ import threading
 import numpy as np
 import pytest
 import sklearn
+from joblib import cpu_count, effective_n_jobs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -81,8 +82,8 @@ def _as_list(output):
 def test_merging_leaves_the_fold_forests_as_they_were():
     forests, X = fold_forests("rf-clf", 3, 4, 2, 1, seed=0)
     before = [(list(f.estimators_), f.n_estimators, f.n_jobs) for f in forests]
-    merged = FoldAverage(forests)._parts("predict_proba", n_jobs=2)[0]
-    assert merged.n_jobs == 2 and merged.n_estimators == 12
+    merged = FoldAverage(forests)._parts("predict_proba")[0]
+    assert merged.n_estimators == len(merged.estimators_) == 12
     assert [(list(f.estimators_), f.n_estimators, f.n_jobs) for f in forests] == before
 
 
@@ -134,6 +135,7 @@ class ThreadRecorder(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X):
         self.threads_.append(threading.get_ident())
+        self.n_jobs_seen_ = effective_n_jobs(None)  # what a forest's trees would get
         if self.barrier is not None:
             self.barrier.wait()
         return self.model_.predict_proba(X)
@@ -185,6 +187,19 @@ def test_one_job_or_few_rows_stay_in_the_calling_thread(binary, n_jobs, n_rows, 
     stack.transform(X[:n_rows])
     assert {t for m in models for t in m.threads_} == {threading.get_ident()}
     assert all(len(m.threads_) == 1 for m in models)
+
+
+@pytest.mark.parametrize("n_members, n_rows, expected", [
+    (1, 1000, min(2, cpu_count())), (2, 1000, 1), (1, 999, 1)],
+    ids=["alone-gets-all", "two-share", "few-rows"])
+def test_each_model_call_gets_its_share_of_n_jobs(binary, n_members, n_rows, expected,
+                                                  monkeypatch):
+    monkeypatch.setattr(_predict, "PARALLEL_ROWS", 1000)
+    X, y = binary
+    stack = StackingClassifier([(f"m{i}", ThreadRecorder()) for i in range(n_members)])
+    stack = _fitted(stack, X, y, n_jobs=2)
+    stack.transform(X[:n_rows])
+    assert [m.n_jobs_seen_ for m in stack.estimators_] == [expected] * n_members
 
 
 def _mixed_stack(stack_class, refit):
