@@ -97,13 +97,13 @@ class FoldAverage(BaseEstimator):
     def _predict_with(self, method, X):
         return self._combine(method, [getattr(part, method)(X) for part in self._parts(method)])
 
-    def _parts(self, method):
+    def _parts(self, method, merge=True):
         """The models whose ``method`` outputs :meth:`_combine` turns into this model's.
 
-        The fold models, or one forest holding their trees when that gives the same mean
-        (not for class votes, which need each fold's own prediction).
+        The fold models, or with ``merge`` one forest holding their trees when that gives
+        the same mean (not for class votes, which need each fold's own prediction).
         """
-        if method == "predict" and is_classifier(self.estimators[0]):
+        if not merge or (method == "predict" and is_classifier(self.estimators[0])):
             return list(self.estimators)
         merged = merge_forests(self.estimators)
         return list(self.estimators) if merged is None else [merged]

@@ -52,10 +52,13 @@ def base_predictions(models, methods, X, layout, cache, task_log, params=None, n
     have their labels coded as the stack's. A cache that cannot be written is read all
     the same, with one warning.
 
-    The model calls (a :class:`FoldAverage` makes one per fold model, or one for its
-    merged forest) run in up to ``n_jobs`` threads from :data:`PARALLEL_ROWS` rows on,
-    one after another below; the result is the same either way, up to the rounding of a
-    merged forest's sum over its trees, which its threads add up in the order they finish.
+    The model calls run in up to ``n_jobs`` threads from :data:`PARALLEL_ROWS` rows on,
+    one after another below. A :class:`FoldAverage` makes one call per fold model in
+    threads (so that they spread over the threads), and one call of its merged forest
+    (:mod:`stackkit._forest_merge`) when the calls run one after another (one call
+    validates the rows once). The result is the same either way, up to float rounding
+    (the merged forest's mean, a forest given threads adding up its trees in the order
+    they finish).
     """
     params = [(params or {}).get(name, {}) for name in layout.names]
     keys = _prediction_keys(layout, methods, X, cache, task_log, params)
@@ -65,7 +68,8 @@ def base_predictions(models, methods, X, layout, cache, task_log, params=None, n
     frozen = set(names[folds == "frozen"])
     parts = [part for i, (name, model) in enumerate(zip(layout.names, models))
              if blocks[i] is None
-             for part in _parts(i, model, methods[i], params[i], name in frozen)]
+             for part in _parts(i, model, methods[i], params[i], name in frozen,
+                                merge=n_threads == 1)]
     outputs = _call_all(parts, X, n_threads)
     for i, model in enumerate(models):
         if blocks[i] is None:
@@ -119,10 +123,10 @@ def _n_threads(n_jobs, n_rows):
     return max(1, min(effective_n_jobs(n_jobs), cpu_count()))
 
 
-def _parts(owner, model, method, params, frozen):
+def _parts(owner, model, method, params, frozen, merge):
     if isinstance(model, FoldAverage):
         return [_Part(owner, part, method, params, False)
-                for part in model._parts(method)]
+                for part in model._parts(method, merge=merge)]
     return [_Part(owner, model, method, params, frozen)]
 
 

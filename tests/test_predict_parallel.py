@@ -228,8 +228,8 @@ def test_threads_give_the_same_predictions_as_one_call_after_another(stack_class
     threaded = stack.transform(X)
     monkeypatch.setattr(_predict, "PARALLEL_ROWS", 10**9)
     one_by_one = stack.transform(X)
-    # a merged forest given threads sums its trees in the order they finish (as any
-    # forest with n_jobs > 1 does): equal up to that rounding, else identical
+    # one call after another, fold forests predict as one merged forest; in threads,
+    # fold by fold: equal up to the rounding of the mean, the other columns identical
     np.testing.assert_allclose(threaded, one_by_one, rtol=1e-13, atol=1e-15)
     forests = [i for i, name in enumerate(stack.layout_.names) if name in ("rf", "et")]
     np.testing.assert_array_equal(np.delete(threaded, forests, axis=1),
