@@ -394,7 +394,7 @@ class BaseStacking(
     def _base_predictions(self, X, base_params=None):
         return base_predictions(self.estimators_, self.stack_method_, X, self.layout_,
                                 TaskCache.from_memory(self.memory), self.task_log_,
-                                base_params)
+                                base_params, n_jobs=self.n_jobs)
 
     def _final_input(self, meta, X, layout=None):
         if not self.passthrough:

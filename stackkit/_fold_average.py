@@ -5,6 +5,8 @@ from scipy import stats
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.utils.metaestimators import available_if
 
+from ._forest_merge import merge_forests
+
 
 def _first_model_has(method):
     return lambda self: hasattr(self.estimators[0], method)
@@ -15,6 +17,8 @@ class FoldAverage(BaseEstimator):
 
     Probabilities, decision values and regression predictions are the mean over the
     fold models; class predictions are the majority vote (ties go to the lowest label).
+    Fold models that are random forests or extra-trees of one kind predict as one forest
+    holding all their trees, which gives that same mean in one call.
 
     Parameters
     ----------
@@ -57,7 +61,7 @@ class FoldAverage(BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes) or list of ndarray
             The mean probabilities (for a multilabel target, one array per label).
         """
-        return _mean([model.predict_proba(X) for model in self.estimators])
+        return self._predict_with("predict_proba", X)
 
     @available_if(_first_model_has("decision_function"))
     def decision_function(self, X):
@@ -73,7 +77,7 @@ class FoldAverage(BaseEstimator):
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             The mean decision values.
         """
-        return _mean([model.decision_function(X) for model in self.estimators])
+        return self._predict_with("decision_function", X)
 
     def predict(self, X):
         """Predict the mean (regression) or majority vote (classification) of the fold models.
@@ -88,10 +92,27 @@ class FoldAverage(BaseEstimator):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             The mean prediction, or the most voted label (ties: the lowest).
         """
-        predictions = [model.predict(X) for model in self.estimators]
-        if not is_classifier(self.estimators[0]):
-            return _mean(predictions)
-        return stats.mode(np.stack(predictions), axis=0, keepdims=False).mode
+        return self._predict_with("predict", X)
+
+    def _predict_with(self, method, X):
+        return self._combine(method, [getattr(part, method)(X) for part in self._parts(method)])
+
+    def _parts(self, method, merge=True):
+        """The models whose ``method`` outputs :meth:`_combine` turns into this model's.
+
+        The fold models, or with ``merge`` one forest holding their trees when that gives
+        the same mean (not for class votes, which need each fold's own prediction).
+        """
+        if not merge or (method == "predict" and is_classifier(self.estimators[0])):
+            return list(self.estimators)
+        merged = merge_forests(self.estimators)
+        return list(self.estimators) if merged is None else [merged]
+
+    def _combine(self, method, outputs):
+        """This model's ``method`` output from its parts' outputs (in :meth:`_parts` order)."""
+        if method == "predict" and is_classifier(self.estimators[0]):
+            return stats.mode(np.stack(outputs), axis=0, keepdims=False).mode
+        return _mean(outputs)
 
 
 def _mean(outputs):

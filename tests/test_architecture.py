@@ -39,14 +39,14 @@ CAPABILITIES = frozenset({
 # them. The README's architecture table lists exactly these.
 STAGES = {
     "estimators": ("classifier", "regressor", "_base", "_params", "_state", "_target", "_docs",
-                   "_fold_average", "_display"),
+                   "_display"),
     "checks": ("_param_checks", "_validation", "_routing"),
     "rows": ("_plane",),
     "folds": ("_split", "_prefit"),
     "tasks": ("_tasks", "_boosters", "_early_stopping", "_gpu", "_source", "_results"),
     "run": ("_runner", "_schedule", "_budget", "_cache"),
     "meta-features": ("_oof", "layout"),
-    "predict": ("_predict",),
+    "predict": ("_predict", "_fold_average", "_forest_merge"),
     "shared": ("exceptions", "_compat"),
     "meta-learners": ("meta",),
     "report": ("report",),
