@@ -84,7 +84,11 @@ def score(task, stack, X, y):
     proba = stack.predict_proba(X)
     if task == "binary":
         return roc_auc_score(y, proba[:, 1])
-    return -log_loss(y, proba, labels=stack.classes_)
+    # a rare class the training sample missed has probability 0 (log loss clips it)
+    labels = np.union1d(stack.classes_, np.unique(y))
+    full = np.zeros((len(proba), len(labels)))
+    full[:, np.searchsorted(labels, stack.classes_)] = proba
+    return -log_loss(y, full, labels=labels)
 
 
 def stacks(task, members, memory, n_jobs):
