@@ -93,6 +93,7 @@ class Runner:
         self._lock = threading.Lock()
         self._data_key = None
         self._unhashable = set()
+        self._cpu_running = 0  # CPU jobs handed to joblib whose result is not collected
 
     def run(self, tasks):
         """Run ``tasks`` (see the class): one :class:`~stackkit._results.TaskResult` per
@@ -178,22 +179,39 @@ class Runner:
         with threadpool_limits(limits=n_threads), GpuLanes(
                 [[(j, wave.pending[j]) for j in lane] for lane in lanes], run_in_lane,
                 collect) as gpu_lanes:
-            for j, output in parallel(self._cpu_jobs(cpu, schedule, n_threads, collect)):
-                collect(j, output)
+            for item in parallel(self._cpu_jobs(cpu, schedule, n_threads, collect)):
+                if item is None:  # a worker's place held (see _cpu_jobs)
+                    continue
+                with self._lock:
+                    self._cpu_running -= 1
+                collect(*item)
                 gpu_lanes.raise_failure()
 
     def _cpu_jobs(self, cpu, schedule, n_threads, collect):
         """The CPU tasks as joblib jobs, in the schedule's order, skipping those not admitted.
 
-        Runs in joblib's dispatch thread: it must never wait for anything.
+        Runs in joblib's dispatch thread: it must never wait for anything. joblib may
+        ask for a job before a worker is free (at some completions it takes two); under
+        a budget a no-op job takes that place, so that a task is admitted only when a
+        worker can start it, with the costs of the tasks finished so far: a task
+        admitted early would wait in joblib's queue and could run past the deadline.
         """
         for k, task in schedule:
+            while self._every_worker_busy():
+                yield delayed(_hold_place)()
             skip = self._admitted(task)
             if skip is not None:
                 collect(cpu[k], skip)
                 continue
+            with self._lock:
+                self._cpu_running += 1
             yield delayed(_run_job)(cpu[k], task, self.X, self.y, self.target_kind,
                                     n_threads, self.catch, self.deadline)
+
+    def _every_worker_busy(self):
+        with self._lock:
+            return (self.budget is not None
+                    and self._cpu_running >= effective_n_jobs(self.n_jobs))
 
     def _admitted(self, task):
         """None if ``task`` may start, else a :class:`_Skip` with the admission's reason.
@@ -274,6 +292,11 @@ def _serving(output, task):
     if output is None or (task.keep_model and output.model is None):
         return None
     return output
+
+
+def _hold_place():
+    """A job that does nothing: it holds a worker's place until one is free."""
+    return None
 
 
 def _run_job(j, task, X, y, target_kind, n_threads, catch, deadline):

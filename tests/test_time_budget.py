@@ -12,6 +12,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from lightgbm import LGBMClassifier
+from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.datasets import make_classification, make_regression
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression, Ridge
@@ -422,3 +423,50 @@ def test_time_limit_takes_ints_floats_and_numpy_numbers(value):
     from stackkit._param_checks import validate_params
 
     validate_params(StackingClassifier([("dummy", DummyClassifier())], time_limit=value))
+
+
+class SlowFit(RegressorMixin, BaseEstimator):
+    """A stand-in for a slow model: its fit takes ``seconds`` of wall time, and logs when
+    it started in ``STARTS`` (the threading backend shares it)."""
+
+    STARTS = []
+
+    def __init__(self, tag="", seconds=0.0):
+        self.tag = tag
+        self.seconds = seconds
+
+    def fit(self, X, y):
+        SlowFit.STARTS.append((self.tag, len(y), time.time()))
+        time.sleep(self.seconds)
+        self.mean_ = float(np.mean(y))
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.mean_)
+
+
+def test_a_task_is_admitted_only_when_a_worker_can_start_it(monkeypatch):
+    """joblib asks for two jobs at some completions; the budget must not be asked about
+    a task that would then wait in joblib's queue (it could run past the deadline)."""
+    from joblib import parallel_config
+    from stackkit import _budget
+
+    admitted = []
+    real = _budget.Budget.admit
+
+    def admit(self, task):
+        admitted.append((task.name, time.time()))
+        return real(self, task)
+
+    monkeypatch.setattr(_budget.Budget, "admit", admit)
+    monkeypatch.setattr(SlowFit, "STARTS", [])
+    X, y = make_regression(90, 3, random_state=0)
+    estimators = [(f"fast{i}", SlowFit(f"fast{i}", 0.02)) for i in range(3)] + \
+        [("slow", SlowFit("slow", 0.5))]
+    with parallel_config(backend="threading"):
+        StackingRegressor(estimators, cv=3, n_jobs=2, time_limit=120, refit=False).fit(X, y)
+    slow_admitted = [t for name, t in admitted if name == "slow"]
+    slow_started = sorted(t for tag, n, t in SlowFit.STARTS if tag == "slow" and n == 60)
+    assert len(slow_admitted) == len(slow_started) == 3
+    # each slow fold starts right after its admission, not a slow fold's time later
+    assert max(s - a for a, s in zip(sorted(slow_admitted), slow_started)) < 0.25
