@@ -209,7 +209,7 @@ class _FrameRows(_PandasRows):
     def floats_are_32bit(self):
         floats = [dtype for dtype in self.X.dtypes
                   if not isinstance(dtype, pd.CategoricalDtype)
-                  and np.issubdtype(np.dtype(dtype), np.floating)]
+                  and pd.api.types.is_float_dtype(dtype)]
         return bool(floats) and all(dtype == np.float32 for dtype in floats)
 
     def nonfinite_columns(self):

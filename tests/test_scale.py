@@ -141,7 +141,11 @@ def test_float64_meta_features_are_unchanged(regression_rows):
      np.float32),
     (pd.DataFrame({"a": np.zeros(2, np.float32), "b": np.zeros(2)}), np.float64),
     (pd.DataFrame({"a": [1, 2]}), np.float64),
-], ids=["f32", "f64", "int", "frame-f32-cat", "frame-mixed", "frame-int"])
+    (pd.DataFrame({"a": np.zeros(2, np.float32), "b": pd.array([1, None], dtype="Int64")}),
+     np.float32),
+    (pd.DataFrame({"a": pd.array([0.5, None], dtype="Float32")}), np.float64),
+], ids=["f32", "f64", "int", "frame-f32-cat", "frame-mixed", "frame-int",
+        "frame-f32-nullable-int", "frame-nullable-float"])
 def test_float_dtype_of_the_meta_features(X, expected):
     assert float_dtype(X) == expected
 
