@@ -318,7 +318,8 @@ class BaseStacking(
         fit_params = params_for_rows(*final_params, rows)
         if has_fit_parameter(final, "layout"):
             fit_params["layout"] = layout
-        if groups is not None and "groups" not in fit_params and has_fit_parameter(final, "groups"):
+        if (groups is not None and "groups" not in fit_params
+                and has_fit_parameter(final, "groups")):
             # a second layer (a stack) splits its rows by the same groups as the first
             fit_params["groups"] = take_rows(np.asarray(groups), rows)
         final.fit(take_rows(meta_input, rows), target.values[rows], **fit_params)

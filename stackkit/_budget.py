@@ -55,7 +55,8 @@ class Budget:
     ----------
     deadline : float
         The time (of ``clock``) by which the base estimators' tasks must end: the
-        limit less the :data:`RESERVE` and ``final_seconds``. Boosters stop growing trees there.
+        limit less the :data:`RESERVE` and ``final_seconds``. Boosters stop growing
+        trees there.
     """
 
     def __init__(self, time_limit, *, started=None, final_seconds=0.0, clock=time.time):

@@ -118,8 +118,8 @@ def portfolio_stack(task, *, layers=1, time_limit=None, device="auto", random_st
     layer's out-of-fold predictions beside the original columns (``passthrough=True``),
     on the same folds (both layers split the same rows with the same ``cv=5``; a
     ``groups``-aware ``cv`` set on both gets the same ``groups``), under the measured
-    final estimator. ``benchmarks/bench_layers.py`` measured it: see the README's
-    "Time budget and portfolio" section before you switch it on.
+    final estimator. ``benchmarks/bench_layers.py`` measured it: read the README's
+    "Two layers" paragraph before you switch it on.
 
     Parameters
     ----------
