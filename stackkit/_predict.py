@@ -154,7 +154,7 @@ def _call_all(parts, X, n_threads):
     joblib's default ``n_jobs``, which a model leaving its ``n_jobs`` at None (a random
     forest over its trees) uses.
     """
-    if n_threads == 1:
+    if n_threads == 1 or not parts:  # none when every model's columns were cached
         return [_call(part, X) for part in parts]
     concurrent = min(n_threads, len(parts))
     per_part = max(1, n_threads // concurrent)

@@ -266,3 +266,13 @@ def test_fold_models_get_the_prediction_metadata_routed_to_their_estimator():
                                   final_estimator=Ridge(), cv=3, refit=False).fit(X, y)
         shifted = stack.transform(X[:4], offset=100.0)
     np.testing.assert_allclose(shifted - stack.transform(X[:4]), 100.0)
+
+
+def test_many_rows_whose_predictions_are_all_cached_are_read_back(tmp_path):
+    """From PARALLEL_ROWS rows on, a predict that finds every model's columns in the
+    cache has no model call left to share threads among (it divided by zero)."""
+    X, y = make_regression(_predict.PARALLEL_ROWS, 3, random_state=0)
+    stack = StackingRegressor([("a", Ridge()), ("b", Ridge(alpha=10.0))], cv=2, n_jobs=2,
+                              memory=str(tmp_path)).fit(X, y)
+    first = stack.predict(X)
+    np.testing.assert_array_equal(stack.predict(X), first)  # every column from the cache
