@@ -159,7 +159,7 @@ class TaskCache:
 
     def fetch(self, key, compute):
         """The value stored under ``key``; on a miss, ``compute()`` stored and returned."""
-        value = self._read(key)
+        value = self.read(key)
         if value is None:
             value = compute()
             self.save(key, value)
@@ -174,10 +174,10 @@ class TaskCache:
         Only a :class:`~stackkit._results.TaskOutput` of the current format version
         counts; anything else (e.g. an older version's tuple) is a miss.
         """
-        output = self._read(key)
+        output = self.read(key)
         return output if is_current_output(output) else None
 
-    def _read(self, key):
+    def read(self, key):
         """The value stored under ``key``, or None if absent, foreign or damaged."""
         try:
             blob = self._path(key).read_bytes()

@@ -62,7 +62,7 @@ def base_predictions(models, methods, X, layout, cache, task_log, params=None, n
     """
     params = [(params or {}).get(name, {}) for name in layout.names]
     keys = _prediction_keys(layout, methods, X, cache, task_log, params)
-    blocks = [None if key is None else _stored(cache, key) for key in keys]
+    blocks = [None if key is None else cache.read(key) for key in keys]
     n_threads = _n_threads(n_jobs, count_rows(X))
     names, folds = task_log["estimator"].to_numpy(), task_log["fold"].to_numpy()
     frozen = set(names[folds == "frozen"])
@@ -107,20 +107,6 @@ def _prediction_key(task_keys, method, x_key, params):
     try:
         return TaskCache.prediction_key(task_keys, method, (x_key, joblib.hash(params)))
     except (pickle.PicklingError, AttributeError, TypeError):
-        return None
-
-
-class _NotStored(Exception):
-    pass
-
-
-def _stored(cache, key):
-    """The columns stored under ``key``, or None: the cache is read now, written later."""
-    def missing():
-        raise _NotStored
-    try:
-        return cache.fetch(key, missing)
-    except _NotStored:
         return None
 
 

@@ -101,8 +101,9 @@ class Runner:
         warn_without_gpus([(task.name, task.estimator) for task in tasks], self.n_gpus)
         now, held = hold_refits(tasks)
         first = self._look_up(now)
+        self._n_workers = effective_n_jobs(self.n_jobs)
         if self.budget is not None:
-            self.budget.expect(first.pending + held, effective_n_jobs(self.n_jobs))
+            self.budget.expect(first.pending + held, self._n_workers)
         progress = _Progress(len(tasks), first.n_cached, self.verbose)
         # batch_size=1: tasks are coarse, and batching them would unbalance the workers.
         parallel = Parallel(n_jobs=self.n_jobs, verbose=0 if progress.shown else self.verbose,
@@ -210,8 +211,7 @@ class Runner:
 
     def _every_worker_busy(self):
         with self._lock:
-            return (self.budget is not None
-                    and self._cpu_running >= effective_n_jobs(self.n_jobs))
+            return self.budget is not None and self._cpu_running >= self._n_workers
 
     def _admitted(self, task):
         """None if ``task`` may start, else a :class:`_Skip` with the admission's reason.
