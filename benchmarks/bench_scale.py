@@ -35,6 +35,7 @@ Run it by hand from the repository root (it is not a test)::
 """
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -68,8 +69,10 @@ def parse_args(argv=None):
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--n-estimators", type=int, default=50,
                         help="trees of XGBoost and LightGBM")
-    parser.add_argument("--backend", default="loky",
-                        help="joblib backend of both stacks (joblib.parallel_config)")
+    parser.add_argument("--backend", default="default",
+                        help="joblib backend of both stacks (joblib.parallel_config): loky, "
+                             "threading, or 'default', each library's own choice (stackkit: "
+                             "threads for X from 32 MB, scikit-learn: loky)")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # a child process: one fit, as JSON
     return parser.parse_args(argv)
 
@@ -209,7 +212,8 @@ def measure_one(spec):
         return make_stack(spec["library"], spec["refit"], spec["task"], frame,
                           spec["n_jobs"], spec["n_estimators"])
 
-    with joblib.parallel_config(backend=spec["backend"]):
+    chosen = spec["backend"] != "default"
+    with joblib.parallel_config(backend=spec["backend"]) if chosen else contextlib.nullcontext():
         X, y = make_data(spec["n_rows"], frame, spec["task"], dtype)
         x_bytes = int(X.memory_usage(deep=True).sum()) if frame else X.nbytes
         cold = tree_pss()

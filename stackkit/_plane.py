@@ -66,6 +66,11 @@ def _all_in_order(rows, n_rows):
             and bool(np.all(np.diff(rows) == 1)))
 
 
+def size_in_bytes(X):
+    """Bytes the rows of ``X`` take in memory (a DataFrame's object columns: their pointers)."""
+    return plane_for(X).nbytes()
+
+
 def float_dtype(X):
     """The float dtype of the meta-features of ``X``: float32 if X's floats all are.
 
@@ -127,6 +132,9 @@ class _ArrayRows:
     def n_rows(self):
         return self.X.shape[0]
 
+    def nbytes(self):
+        return np.asarray(self.X).nbytes
+
     def take(self, rows):
         return self.X[rows]
 
@@ -165,6 +173,10 @@ class _SparseRows(_ArrayRows):
         return ("sparse", X.format, X.shape, np.ascontiguousarray(X.data),
                 X.indices.astype(np.int64), X.indptr.astype(np.int64))
 
+    def nbytes(self):
+        index_arrays = [getattr(self.X, name, None) for name in ("indices", "indptr", "row", "col")]
+        return self.X.data.nbytes + sum(a.nbytes for a in index_arrays if a is not None)
+
     def floats_are_32bit(self):
         return self.X.dtype == np.float32
 
@@ -183,6 +195,9 @@ class _PandasRows(_ArrayRows):
 
     def take(self, rows):
         return self.X.take(rows, axis=0)
+
+    def nbytes(self):
+        return int(np.sum(self.X.memory_usage(index=True, deep=False)))
 
     def content(self):
         X = self.X

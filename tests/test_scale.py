@@ -6,16 +6,21 @@ refit is given X itself, a worker process reads X from one shared memory map, th
 of X make no copy the size of X, and float32 data gives float32 meta-features.
 """
 
+import os
+from contextlib import nullcontext
+
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
+from joblib import parallel_config
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import KFold, cross_val_predict
 
 from stackkit import StackingClassifier, StackingRegressor
-from stackkit import _plane
-from stackkit._plane import float_dtype, nonfinite_columns, take_rows
+from stackkit import _plane, _runner
+from stackkit._plane import float_dtype, nonfinite_columns, size_in_bytes, take_rows
 
 
 class SeenX(RegressorMixin, BaseEstimator):
@@ -27,6 +32,7 @@ class SeenX(RegressorMixin, BaseEstimator):
         self.x_memmap_ = isinstance(X, np.memmap) or isinstance(
             getattr(X, "base", None), np.memmap)
         self.mean_ = float(np.mean(y))
+        self.pid_ = os.getpid()
         return self
 
     def predict(self, X):
@@ -82,6 +88,35 @@ def test_a_worker_process_reads_x_from_one_shared_map():
     stack = StackingRegressor([("seen", SeenX())], cv=2, n_jobs=2).fit(X, y)
     refit = stack.estimators_[0]
     assert refit.x_rows_ == len(X) and refit.x_memmap_
+
+
+@pytest.mark.parametrize("threshold, backend, in_this_process", [
+    (10**12, None, False),      # small X: loky's worker processes
+    (1, None, True),            # large X: threads of this process
+    (1, "loky", False),         # large X, but the caller chose processes
+])
+def test_large_x_is_fit_in_threads_unless_the_caller_chose_a_backend(
+        regression_rows, monkeypatch, threshold, backend, in_this_process):
+    """From THREADS_FROM_BYTES of X, fold tasks run in threads, sharing X with no copy."""
+    X, y = regression_rows
+    monkeypatch.setattr(_runner, "THREADS_FROM_BYTES", threshold)
+    stack = StackingRegressor([("seen", SeenX())], cv=2, n_jobs=2)
+    with parallel_config(backend=backend) if backend else nullcontext():
+        stack.fit(X, y)
+    refit = stack.estimators_[0]
+    assert (refit.pid_ == os.getpid()) == in_this_process
+    if in_this_process:  # in a thread, the refit is given the caller's X itself
+        assert refit.x_id_ == id(X)
+
+
+def test_size_in_bytes_of_each_container():
+    X = np.zeros((100, 4))
+    assert size_in_bytes(X) == X.nbytes
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    assert size_in_bytes(frame) == X.nbytes + frame.index.nbytes
+    csr = sp.random(100, 40, density=0.1, format="csr", random_state=0)
+    assert size_in_bytes(csr) == csr.data.nbytes + csr.indices.nbytes + csr.indptr.nbytes
+    assert size_in_bytes(csr.tocoo()) == csr.nnz * (8 + 2 * csr.tocoo().row.itemsize)
 
 
 @pytest.mark.parametrize("frame", [False, True], ids=["array", "frame"])
