@@ -2,8 +2,9 @@
 
 The targets (peak memory, time against scikit-learn) are measured by
 ``benchmarks/bench_scale.py``; these tests check the mechanisms behind them: a full
-refit is given X itself, a worker process reads X from one shared memory map, the checks
-of X make no copy the size of X, and float32 data gives float32 meta-features.
+refit is given X itself, a worker process reads X from one shared memory map, a large X
+is fit in threads sharing it, the checks of X make no copy the size of X, and float32
+data gives float32 meta-features.
 """
 
 import os
