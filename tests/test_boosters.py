@@ -34,7 +34,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "stackkit"
 
 def _catboost(**params):
     catboost = pytest.importorskip("catboost")
-    return catboost.CatBoostRegressor(iterations=5, verbose=0, **params)
+    return catboost.CatBoostRegressor(iterations=5, verbose=0, allow_writing_files=False, **params)
 
 
 # library -> how to make its estimator, its thread parameters, how it asks for a GPU, what
