@@ -182,19 +182,22 @@ def idle_cpu_seconds(seconds=2.0):
     The fit is over: any CPU used now is spinning (a busy-waiting pool, in a worker or here).
     """
     def cpu():
-        total = 0.0
+        seconds_by_pid = {}
         me = psutil.Process()
         for proc in [me, *me.children(recursive=True)]:
             try:
                 times = proc.cpu_times()
-                total += times.user + times.system
+                seconds_by_pid[proc.pid] = times.user + times.system
             except psutil.NoSuchProcess:
                 pass
-        return total
+        return seconds_by_pid
 
     before = cpu()
     time.sleep(seconds)
-    return cpu() - before
+    after = cpu()
+    # Only processes alive at both readings: a worker that exits meanwhile (an idle pool
+    # timing out) would otherwise subtract its whole life's CPU time.
+    return sum(after[pid] - before[pid] for pid in after.keys() & before.keys())
 
 
 def measure_one(spec):
