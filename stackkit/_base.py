@@ -106,7 +106,8 @@ class BaseStacking(
         ----------
         X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
             Training data. A pandas DataFrame is passed to the base estimators as it is
-            (column names and categorical dtypes kept).
+            (column names and categorical dtypes kept); a polars DataFrame or pyarrow
+            Table is converted to one first.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Target values.
         sample_weight : array-like of shape (n_samples,), default=None

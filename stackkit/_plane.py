@@ -8,7 +8,8 @@ in one place; a second plane (Dask collections) is one more class chosen there.
 In memory today: numpy arrays, pandas DataFrames (kept as they are: column names and
 dtypes, categorical ones included), pandas Series (per-row fit parameters) and scipy
 sparse matrices. :func:`validate_rows` is the edge where the user's ``X`` enters: a
-DataFrame is kept, anything else becomes a numpy array or a CSR/CSC matrix.
+DataFrame is kept, a polars DataFrame or pyarrow Table becomes one (:mod:`stackkit._frames`),
+anything else becomes a numpy array or a CSR/CSC matrix.
 """
 
 import joblib
@@ -16,6 +17,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.utils.validation import validate_data
+
+from ._frames import as_pandas
 
 
 def plane_for(X):
@@ -37,10 +40,10 @@ def validate_rows(estimator, X, *, reset):
 
     Records ``n_features_in_`` (and ``feature_names_in_``) on ``estimator``. A
     DataFrame is returned as it is (its columns reach the base estimators untouched)
-    and must not be empty; sparse input becomes CSR or CSC with 32-bit indices where
-    its size allows.
+    and must not be empty; a polars DataFrame or pyarrow Table is converted to one
+    first; sparse input becomes CSR or CSC with 32-bit indices where its size allows.
     """
-    return plane_for(X).validated(estimator, reset)
+    return plane_for(as_pandas(X)).validated(estimator, reset)
 
 
 def count_rows(X):

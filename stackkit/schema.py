@@ -20,6 +20,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ._frames import as_pandas
 from ._param_checks import validate_params
 from ._source import column_differences
 from .exceptions import warn
@@ -53,7 +54,8 @@ class TableSchema(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : DataFrame
-            The training table.
+            The training table (a polars DataFrame or pyarrow Table is converted to
+            pandas first).
         y : Series or array-like, default=None
             The target; only its name is kept.
 
@@ -70,6 +72,7 @@ class TableSchema(TransformerMixin, BaseEstimator):
             A column holds dates or times.
         """
         validate_params(self)
+        X = as_pandas(X)
         if not isinstance(X, pd.DataFrame):
             raise TypeError(f"TableSchema needs a pandas DataFrame, got {type(X).__name__}")
         dates = [str(c) for c in X.columns if _is_time(X[c])]
@@ -94,7 +97,8 @@ class TableSchema(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : DataFrame
-            A table with (at least) the training columns, in any order.
+            A table with (at least) the training columns, in any order (pandas, polars
+            or a pyarrow Table).
 
         Returns
         -------
@@ -108,6 +112,7 @@ class TableSchema(TransformerMixin, BaseEstimator):
             A training column is missing, or a numeric column holds text.
         """
         check_is_fitted(self)
+        X = as_pandas(X)
         missing, _ = column_differences(self.feature_names_in_, X.columns)
         if missing:
             raise ValueError(f"missing columns the model was trained on: {', '.join(missing)}")

@@ -41,7 +41,7 @@ STAGES = {
     "estimators": ("classifier", "regressor", "_base", "_params", "_state", "_target", "_docs",
                    "_display"),
     "checks": ("_param_checks", "_validation", "_routing"),
-    "rows": ("_plane",),
+    "rows": ("_plane", "_frames"),
     "folds": ("_split", "_prefit"),
     "tasks": ("_tasks", "_boosters", "_early_stopping", "_gpu", "_source", "_results"),
     "run": ("_runner", "_schedule", "_budget", "_cache"),

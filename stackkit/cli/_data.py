@@ -12,6 +12,10 @@ import pandas as pd
 from ..exceptions import StackkitError
 from ..schema import is_numeric
 
+# pandas' own readers, measured against polars, pyarrow and pandas' pyarrow engine
+# (benchmarks/bench_read.py): the CSV readers that are faster on large files read dates,
+# "NA"-like words, empty columns or huge integers as other dtypes, and polars' Parquet
+# reader loses pandas' categories; pd.read_parquet already is pyarrow's reader.
 READERS = {".csv": pd.read_csv, ".parquet": pd.read_parquet, ".pq": pd.read_parquet}
 TASKS = ("binary", "multiclass", "regression")
 MAX_INFERRED_CLASSES = 10
