@@ -13,12 +13,15 @@ been imported by the caller, so it is looked up in ``sys.modules``.
 
 import sys
 
-# (module, class name) of the tables converted with their own ``to_pandas()``.
-CONVERTED = (("polars", "DataFrame"), ("pyarrow", "Table"))
+# (module, class name) of the tables and columns converted with their own ``to_pandas()``.
+CONVERTED = (("polars", "DataFrame"), ("pyarrow", "Table"),
+             ("polars", "Series"), ("pyarrow", "ChunkedArray"), ("pyarrow", "Array"))
 
 
 def as_pandas(X):
-    """``X`` as a pandas DataFrame if it is a polars DataFrame or pyarrow Table, else ``X``.
+    """``X`` as pandas if it is a polars DataFrame or Series or a pyarrow Table or array.
+
+    Tables become DataFrames, columns Series; anything else is returned as it is.
 
     A polars LazyFrame is a ``TypeError``: it holds a query, not rows, and collecting it
     is the caller's decision.

@@ -13,6 +13,7 @@ from sklearn.utils.validation import has_fit_parameter
 from ._boosters.warm_start import template_param
 from ._early_stopping import how_to_turn_off, stopper
 from ._param_checks import short_repr
+from ._frames import as_pandas
 from ._plane import holds_rows, nonfinite_columns
 from ._source import is_frozen, is_template_booster
 
@@ -210,6 +211,7 @@ def per_row_params(params_by_name, n_rows):
     """
     out = {}
     for name, params in params_by_name.items():
+        params = {key: as_pandas(value) for key, value in params.items()}  # polars, Arrow
         if "sample_weight" in params:
             params = {**params, "sample_weight": validate_sample_weight(
                 params["sample_weight"], n_rows, f"sample_weight of {name!r}")}

@@ -244,6 +244,33 @@ def test_a_target_and_weights_as_polars_series_are_taken():
     np.testing.assert_array_equal(ours.predict_proba(frame), theirs.predict_proba(frame))
 
 
+class RowValues(ClassifierMixin, BaseEstimator):
+    """Predicts the majority class; remembers the per-row values its fit was given."""
+
+    def fit(self, X, y, row_values=None):
+        self.classes_ = np.unique(y)
+        self.row_values_ = np.asarray(row_values)
+        self.majority_ = self.classes_[np.argmax(np.bincount(np.searchsorted(self.classes_, y)))]
+        return self
+
+    def predict_proba(self, X):
+        return np.tile((self.classes_ == self.majority_).astype(float), (len(X), 1))
+
+
+@pytest.mark.parametrize("column", [pl.Series, pa.array, pa.chunked_array],
+                         ids=["polars", "arrow-array", "arrow-chunked"])
+def test_a_per_row_fit_parameter_as_polars_or_arrow_is_cut_per_fold(column):
+    """A per-row fit parameter given as a polars Series or Arrow array is sliced per fold."""
+    frame, target = _numeric_data()
+    y = (target > target.median()).astype(int)
+    values = np.arange(len(y), dtype=float)
+    given = column([values]) if column is pa.chunked_array else column(values)
+    stack = StackingClassifier([("seen", RowValues())], cv=3, refit=False)
+    stack.fit(frame[["a", "b"]], y, seen__row_values=given)
+    for fold_model, test in zip(stack.named_estimators_["seen"].estimators, stack.oof_folds_):
+        np.testing.assert_array_equal(fold_model.row_values_, np.delete(values, test))
+
+
 def test_other_columns_at_predict_are_scikit_learns_error():
     frame, target = _numeric_data()
     stack = STACKS["regressor"]().fit(pl.from_pandas(frame), target)
