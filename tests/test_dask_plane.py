@@ -25,6 +25,8 @@ distributed = pytest.importorskip("distributed")
 dd = pytest.importorskip("dask.dataframe")
 da = pytest.importorskip("dask.array")
 xgboost = pytest.importorskip("xgboost")
+lightgbm = pytest.importorskip("lightgbm")
+from lightgbm import DaskLGBMClassifier  # noqa: E402
 from xgboost.dask import DaskXGBClassifier, DaskXGBRegressor  # noqa: E402
 
 N_ROWS, N_PARTS = 4000, 8
@@ -187,8 +189,10 @@ def test_classifier_folds_are_stratified_within_each_partition(client):
 def test_classifier_predicts_lazily_and_its_nnls_fits_from_statistics(client):
     X, y = _table(1)
     labels = _labels(y)
-    stack = StackingClassifier([("xgb", DaskXGBClassifier(**TREES))], NNLSClassifier(),
-                               cv=3).fit(*_dask(X, labels))
+    stack = StackingClassifier([("xgb", DaskXGBClassifier(**TREES)),
+                                ("lgbm", DaskLGBMClassifier(n_estimators=5, num_leaves=4,
+                                                            verbose=-1))],
+                               NNLSClassifier(), cv=3).fit(*_dask(X, labels))
     rows = dd.from_pandas(X, npartitions=N_PARTS)
     proba, predicted = stack.predict_proba(rows), stack.predict(rows)
     assert type(predicted).__module__.startswith("dask.array")
