@@ -6,10 +6,10 @@ from abc import ABCMeta, abstractmethod
 from functools import partial
 
 import numpy as np
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin, clone
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin
 from sklearn.utils import Bunch, get_tags
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, has_fit_parameter
+from sklearn.utils.validation import check_is_fitted
 
 from . import _docs
 from . import _param_checks as param_checks
@@ -22,17 +22,16 @@ from ._display import html as display_html
 from ._early_stopping import best_iterations
 from ._fold_average import FoldAverage
 from ._gpu import visible_gpus
-from ._oof import assemble_oof, check_passthrough_names, input_feature_names
+from ._fit_steps import steps_for
+from ._oof import check_passthrough_names, input_feature_names
 from ._params import StackParamsMixin
-from ._plane import count_rows, float_dtype, join_columns, take_rows, validate_rows
-from ._predict import base_predictions
+from ._plane import count_rows, float_dtype, join_columns, plane_for, validate_rows
 from ._results import drop_failed, task_log
 from ._routing import route_fit, route_prediction, routing_enabled, stack_router
 from ._runner import Runner
 from ._source import check_sources
-from ._split import SplitPlan
 from ._state import PlainState
-from ._tasks import frozen_by_fold, make_tasks, params_for_rows
+from ._tasks import frozen_by_fold, make_tasks
 from .layout import Layout
 
 
@@ -178,17 +177,18 @@ class BaseStacking(
         named, methods, final = self._validate_estimators(X, target, None if routing else weights)
         routed, groups = self._route_fit(X, weights, groups, fit_params, routing)
         checks.check_early_stopping(named, routed)
-        plan = (prefit.whole_data_plan(count_rows(X)) if cv == "prefit" else
-                SplitPlan.from_cv(cv, X, target.values, groups, classifier=self._is_clf()))
+        steps = steps_for(X)  # rows in memory or on a cluster
+        plan = steps.split_plan(cv, X, target, groups, self._is_clf())
         self._check_plan(plan, target)
+        steps.check_final(final, _layout(named, methods, target), plan, float_dtype(X))
         tasks = make_tasks(named, methods, plan, refit=self.refit, fit_params=routed,
                            keep_folds=self.time_limit is not None)
         results = self._run(tasks, X, target, started)
         named, methods, kept, dropped = drop_failed(named, methods, results)
         layout = _layout(named, methods, target)
-        oof = assemble_oof(frozen_by_fold(kept, plan), layout, plan, float_dtype(X))
-        final = self._fit_final(final, self._final_input(oof, X, layout), target,
-                                routed["final_estimator"], plan.tested, layout, groups)
+        oof = steps.assemble_oof(frozen_by_fold(kept, plan), layout, plan, float_dtype(X))
+        final = steps.fit_final(final, self._final_input(oof, X, layout), target,
+                                routed["final_estimator"], plan, layout, groups)
         self._set_fitted(named, methods, kept, layout, oof, final, target)
         self._set_records(results, dropped, target, plan, weights)
         return X
@@ -274,10 +274,15 @@ class BaseStacking(
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
             )
         X = self._validate_X(X, reset=True)
-        target = self._prepare_target(y)
-        if target.values.shape[0] != count_rows(X):
+        plane_for(X).check_fit(checks.validate_estimators(self.estimators, set()), {
+            "memory": self.memory is not None, "passthrough": self.passthrough,
+            "time_limit": self.time_limit is not None, "cv": self.cv,
+            "sample_weight": sample_weight is not None, "fit_params": fit_params})
+        target = steps_for(X).target(self, y, X)
+        if count_rows(target.values) != count_rows(X):
             raise ValueError(
-                f"X has {count_rows(X)} rows but y has {target.values.shape[0]}; they must match"
+                f"X has {count_rows(X)} rows but y has {count_rows(target.values)}; they must "
+                "match"
             )
         weights = None
         if sample_weight is not None:
@@ -312,19 +317,6 @@ class BaseStacking(
         if get_tags(estimator).target_tags.multi_output:
             return estimator
         return self._multi_output_wrapper(estimator)
-
-    def _fit_final(self, final, meta_input, target, final_params, tested, layout, groups):
-        final = clone(final)
-        rows = np.flatnonzero(tested)
-        fit_params = params_for_rows(*final_params, rows)
-        if has_fit_parameter(final, "layout"):
-            fit_params["layout"] = layout
-        if (groups is not None and "groups" not in fit_params
-                and has_fit_parameter(final, "groups")):
-            # a second layer (a stack) splits its rows by the same groups as the first
-            fit_params["groups"] = take_rows(np.asarray(groups), rows)
-        final.fit(take_rows(meta_input, rows), target.values[rows], **fit_params)
-        return final
 
     def _set_fitted(self, named, methods, results, layout, oof, final, target):
         fitted = [prefit.unwrap(self._fitted_estimator(i, results)) for i in range(len(named))]
@@ -394,9 +386,7 @@ class BaseStacking(
         return route_prediction(self, caller, self.layout_.names, self.stack_method_, params)
 
     def _base_predictions(self, X, base_params=None):
-        return base_predictions(self.estimators_, self.stack_method_, X, self.layout_,
-                                TaskCache.from_memory(self.memory), self.task_log_,
-                                base_params, n_jobs=self.n_jobs)
+        return steps_for(X).base_predictions(self, X, base_params)
 
     def _final_input(self, meta, X, layout=None):
         if not self.passthrough:
@@ -453,8 +443,8 @@ class BaseStacking(
     def _final_output(self, method, X, params):
         check_is_fitted(self)
         base_params, final_params = self._route_prediction(method, params)
-        return getattr(self.final_estimator_, method)(self._transform(X, base_params),
-                                                      **final_params)
+        meta = self._transform(X, base_params)
+        return steps_for(X).final_output(self.final_estimator_, method, meta, final_params)
 
     def _html_repr(self):
         """Jupyter: scikit-learn's diagram, then the registered sections once fitted."""

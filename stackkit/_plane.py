@@ -5,9 +5,12 @@ position, fingerprint them for the cache, name and inspect their columns, and jo
 meta-features with them. :func:`plane_for` picks the implementation for a container,
 in one place; a second plane (Dask collections) is one more class chosen there.
 
-In memory today: numpy arrays, pandas DataFrames (kept as they are: column names and
+In memory: numpy arrays, pandas DataFrames (kept as they are: column names and
 dtypes, categorical ones included), pandas Series (per-row fit parameters) and scipy
-sparse matrices. :func:`validate_rows` is the edge where the user's ``X`` enters: a
+sparse matrices. On a cluster: Dask DataFrames and Arrays
+(:class:`~stackkit._dask_plane.DaskRows`, imported only for them); every plane says
+whether its rows are ``on_cluster``, which :mod:`stackkit._fit_steps` reads to choose
+the steps of a fit. :func:`validate_rows` is the edge where the user's ``X`` enters: a
 DataFrame is kept, a polars DataFrame or pyarrow Table becomes one (:mod:`stackkit._frames`),
 anything else becomes a numpy array or a CSR/CSC matrix.
 """
@@ -18,14 +21,20 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.utils.validation import validate_data
 
+from ._dask_plane import check_estimators_for, is_dask_collection
 from ._frames import as_pandas
+from ._oof import to_columns
 
 
 def plane_for(X):
     """The rows of ``X``: an object with the plane's methods for its container.
 
-    Anything that is not pandas or scipy sparse is read as a numpy array.
+    Anything that is not pandas, scipy sparse or Dask is read as a numpy array.
     """
+    if is_dask_collection(X):
+        from ._dask_plane import DaskRows
+
+        return DaskRows(X)
     if isinstance(X, pd.DataFrame):
         return _FrameRows(X)
     if hasattr(X, "iloc"):  # a Series, or a table with pandas' row indexing
@@ -57,10 +66,22 @@ def take_rows(X, rows):
     Every row in order (a full refit's rows) is ``X`` itself, not a copy: at a million
     rows a copy is the size of the data, in every worker that refits.
     """
-    rows = np.asarray(rows)
-    if _all_in_order(rows, count_rows(X)):
-        return X
-    return plane_for(X).take(rows)
+    return plane_for(X).take_rows(rows)
+
+
+def predict_rows(model, method, X, rows, target_kind, dtype):
+    """``model``'s meta-feature columns for the rows of ``X`` named by ``rows``.
+
+    In memory: a block of ``dtype`` (see :func:`~stackkit._oof.to_columns`). On a
+    cluster: the fold's prediction deferred (the plane's own record), assembled lazily
+    with the other folds'.
+    """
+    return plane_for(X).predict(model, method, rows, target_kind, dtype)
+
+
+def labels_of(classes, codes):
+    """The class labels of encoded predictions ``codes`` (lazy for a Dask array)."""
+    return plane_for(codes).labels(classes)
 
 
 def _all_in_order(rows, n_rows):
@@ -125,8 +146,28 @@ def holds_rows(value):
 class _ArrayRows:
     """A numpy array (or any array-like, read as one)."""
 
+    on_cluster = False
+    runs_in_client = False  # tasks may go to joblib's workers
+
     def __init__(self, X):
         self.X = X
+
+    def take_rows(self, rows):
+        rows = np.asarray(rows)
+        if _all_in_order(rows, self.n_rows()):
+            return self.X
+        return self.take(rows)
+
+    def predict(self, model, method, rows, target_kind, dtype):
+        raw = getattr(model, method)(take_rows(self.X, rows))
+        return to_columns(raw, method, target_kind, dtype=dtype)
+
+    def labels(self, classes):
+        return classes[np.asarray(self.X, dtype=np.int64)]
+
+    def check_fit(self, named, settings):
+        """Refuse estimators that need rows on a cluster (the distributed boosters)."""
+        check_estimators_for(named, on_cluster=False)
 
     def validated(self, estimator, reset):
         return validate_data(estimator, self.X, reset=reset, accept_sparse=["csr", "csc"],

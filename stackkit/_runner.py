@@ -11,7 +11,7 @@ from ._cache import TaskCache
 from ._compat import progress_bar
 from ._early_stopping import hold_refits, refits_after_folds
 from ._gpu import GpuLanes, plan_lanes, warn_without_gpus
-from ._plane import size_in_bytes
+from ._plane import plane_for, size_in_bytes
 from ._results import TaskResult
 from ._schedule import InListOrder, LongestFirst
 from ._tasks import run_task
@@ -108,7 +108,9 @@ class Runner:
     def __init__(self, X, y, target_kind, *, n_jobs=None, verbose=0, cache=None, n_gpus=0,
                  catch=False, admit=admit_every, budget=None):
         self.X, self.y, self.target_kind = X, y, target_kind
-        self.n_jobs, self.verbose, self.cache = n_jobs, verbose, cache
+        # Tasks on rows on a cluster drive it from this process, one after another.
+        self.n_jobs = 1 if plane_for(X).runs_in_client else n_jobs
+        self.verbose, self.cache = verbose, cache
         self.n_gpus, self.catch, self.admit, self.budget = n_gpus, catch, admit, budget
         self.deadline = None if budget is None else budget.deadline
         self._lock = threading.Lock()

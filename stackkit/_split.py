@@ -31,6 +31,11 @@ class SplitPlan:
         return len(self.test_counts)
 
     @property
+    def every_row(self):
+        """The rows of a full refit: every row, in order."""
+        return np.arange(self.n_rows)
+
+    @property
     def tested(self):
         """Boolean mask of the rows that at least one fold tests."""
         return self.test_counts > 0

@@ -18,7 +18,7 @@ from ._boosters import DeadlineStop, restore_threads, set_thread_budget
 from ._early_stopping import Stopped, inner_split, stopper
 from ._gpu import place_on_device, restore_devices
 from ._oof import to_columns
-from ._plane import float_dtype, take_rows
+from ._plane import float_dtype, predict_rows, take_rows
 from ._results import TaskOutput
 from ._source import frozen_output, is_frozen
 from .exceptions import FoldFitError
@@ -68,7 +68,7 @@ def make_tasks(named_estimators, methods, plan, *, refit, fit_params, keep_folds
     ``keep_folds`` (under a time budget, where a refit may be skipped and the fold
     models then stand in for it).
     """
-    rows = [(None, np.arange(plan.n_rows), None)] if refit else []
+    rows = [(None, plan.every_row, None)] if refit else []
     rows += [(fold, train, test) for fold, (train, test) in enumerate(plan.folds)]
     estimators = list(enumerate(zip(named_estimators, methods)))
     frozen = [Task(i, name, est, method, None, len(plan.folds), np.arange(0),
@@ -157,8 +157,8 @@ def _fit_and_predict(task, X, y, target_kind, n_threads, device, deadline):
     predictions, predict_time = None, 0.0
     if task.test is not None:
         start = time.perf_counter()
-        raw = getattr(model, task.method)(take_rows(X, task.test))
-        predictions = to_columns(raw, task.method, target_kind, dtype=float_dtype(X))
+        predictions = predict_rows(model, task.method, X, task.test, target_kind,
+                                   float_dtype(X))
         predict_time = time.perf_counter() - start
     restore_devices(model, placed)
     restore_threads(model, user_threads)  # after predicting: LightGBM ignores threadpoolctl

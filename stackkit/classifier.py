@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_array, column_or_1d
 
 from . import _docs
 from ._base import BaseStacking, _final_has
+from ._plane import labels_of
 from ._target import Target
 
 __all__ = ["StackingClassifier"]
@@ -142,7 +143,7 @@ class StackingClassifier(ClassifierMixin, BaseStacking):
         codes = self._final_output("predict", X, predict_params)
         if self.layout_.target_kind == "multilabel":
             return codes
-        return self.classes_[np.asarray(codes, dtype=np.int64)]
+        return labels_of(self.classes_, codes)
 
     @available_if(_final_has("predict_proba"))
     @_docs.with_predict_params("predict_proba")

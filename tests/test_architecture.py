@@ -39,14 +39,14 @@ CAPABILITIES = frozenset({
 # them. The README's architecture table lists exactly these.
 STAGES = {
     "estimators": ("classifier", "regressor", "_base", "_params", "_state", "_target", "_docs",
-                   "_display"),
+                   "_display", "_fit_steps"),
     "checks": ("_param_checks", "_validation", "_routing"),
-    "rows": ("_plane", "_frames"),
-    "folds": ("_split", "_prefit"),
+    "rows": ("_plane", "_frames", "_dask_plane"),
+    "folds": ("_split", "_prefit", "_dask_folds"),
     "tasks": ("_tasks", "_boosters", "_early_stopping", "_gpu", "_source", "_results"),
     "run": ("_runner", "_schedule", "_budget", "_cache"),
     "meta-features": ("_oof", "layout"),
-    "predict": ("_predict", "_fold_average", "_forest_merge"),
+    "predict": ("_predict", "_fold_average", "_forest_merge", "_dask_fit"),
     "shared": ("exceptions", "_compat"),
     "meta-learners": ("meta",),
     "report": ("report",),

@@ -10,6 +10,7 @@ import time
 
 from sklearn import get_config
 
+from .._dask_plane import is_dask_estimator
 from ._library import Library
 from .catboost import CatBoost
 from .hist_gradient_boosting import HistGradientBoosting
@@ -37,8 +38,10 @@ def set_thread_budget(model, n_threads):
     A booster's thread parameters left at ``None`` use every core, which oversubscribes
     the machine when several tasks run at once; only those are set, an explicit user
     setting is kept. Returns the changed parameters with their original values, to
-    restore after fit.
+    restore after fit. A distributed booster's threads are its workers' (left as they are).
     """
+    if is_dask_estimator(model):
+        return {}
     params = model.get_params(deep=True)
     unset = {}
     for key, value in params.items():

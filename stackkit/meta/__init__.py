@@ -45,6 +45,7 @@ from ._base import (
     ProbabilityBlend, SelectionClassifier, SelectionRegressor, ValueBlend, one_hot,
 )
 from .._param_checks import StrOptions, check_count, integers, validate_params
+from ._statistics import ProbabilityStatistics, ValueStatistics
 from ._weights import least_squares_weights, log_loss_weights
 
 __all__ = [
@@ -82,7 +83,7 @@ _PROBABILITY_FIT_DOC = """Fit the weights on the base models' out-of-fold probab
         """
 
 
-class NNLSRegressor(ValueBlend):
+class NNLSRegressor(ValueStatistics, ValueBlend):
     """Non-negative least-squares combination of base-model predictions (Super Learner).
 
     Parameters
@@ -130,7 +131,7 @@ class NNLSRegressor(ValueBlend):
         return self
 
 
-class NNLSClassifier(ProbabilityBlend):
+class NNLSClassifier(ProbabilityStatistics, ProbabilityBlend):
     """Non-negative least-squares combination of class probabilities (Super Learner).
 
     The weights minimise the squared error between the blended probabilities and the

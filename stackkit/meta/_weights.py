@@ -80,3 +80,34 @@ def greedy_selection(outputs, score, *, n_init, n_iterations):
         if trials[pick] > best_score:
             best_score, best_counts = trials[pick], counts.copy()
     return best_counts, singles
+
+
+def gram_weights(gram, cross, square, *, sum_to_one=False):
+    """:func:`least_squares_weights` from ``A^T A``, ``A^T b`` and ``b^T b`` alone.
+
+    ``||A w - b||^2 = ||R w - d||^2 + const`` for a square root ``R^T R = A^T A`` and
+    ``R^T d = A^T b`` (``A^T b`` lies in the range of ``A^T A``), so non-negative least
+    squares on the small ``R`` gives the weights. With ``sum_to_one`` the residual
+    matrix ``A - b 1^T`` has the Gram matrix below, and the target is zero.
+    """
+    gram, cross = np.asarray(gram, dtype=float), np.asarray(cross, dtype=float)
+    if not sum_to_one:
+        root, target = _square_root(gram, cross)
+        return nnls(root, target)[0]
+    ones = np.ones_like(cross)
+    residual_gram = (gram - np.outer(cross, ones) - np.outer(ones, cross)
+                     + float(square) * np.outer(ones, ones))
+    root, _ = _square_root(residual_gram, np.zeros_like(cross))
+    penalty = 1e4 * max(np.sqrt(max(np.trace(residual_gram), 0.0)), EPS)
+    stacked = np.vstack([root, np.full((1, len(cross)), penalty)])
+    weights = nnls(stacked, np.r_[np.zeros(len(root)), penalty])[0]
+    return weights / weights.sum()
+
+
+def _square_root(gram, cross):
+    """``(R, d)`` with ``R^T R = gram`` and ``R^T d = cross`` (on the range of ``gram``)."""
+    values, vectors = np.linalg.eigh((gram + gram.T) / 2)
+    keep = values > max(values.max(), 0.0) * 1e-12
+    scale = np.sqrt(values[keep])
+    root = scale[:, None] * vectors[:, keep].T
+    return root, (vectors[:, keep].T @ cross) / scale

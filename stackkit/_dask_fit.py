@@ -1,0 +1,168 @@
+"""The steps of a fit on rows on a cluster: folds, out-of-fold assembly, final fit, predictions.
+
+:class:`stackkit._fit_steps.OnCluster` calls these when ``X`` is a Dask collection
+(its rows are :class:`~stackkit._dask_plane.DaskRows`). The task list, the
+runner and the worker are the same as in memory; what differs:
+
+- **Folds** (:class:`DaskSplitPlan`): a fold-number column computed partition by
+  partition from the encoded target, seeded from the cv's ``random_state`` and the
+  partition's number (so a lazy column recomputed twice gives the same folds), stratified
+  within each partition for classifiers. Only ``KFold``/``StratifiedKFold`` (or an int)
+  can be drawn this way; any other splitter is refused before any work. One small
+  reduction counts the rows of each class in each fold, to check every training fold
+  has every class, as in memory.
+- **Fold predictions** are deferred: a fold task fits its booster on the cluster and
+  hands back the fitted model (as a local, in-memory copy); :func:`assemble_oof` makes the
+  out-of-fold predictions one lazy Dask array, chunked as X's partitions, each block
+  predicted in its partition by the fold model of each of its rows.
+- **The final estimator** fits from statistics reduced across partitions when it can
+  (``statistics`` / ``fit_statistics``, as the NNLS meta-learners of
+  :mod:`stackkit.meta` do): no row reaches the client. Any other final estimator gets the
+  out-of-fold predictions collected only up to :data:`COLLECT_LIMIT_BYTES`; above, a
+  clear error names it and the size.
+- **Predictions** of new rows are lazy: each partition gets its meta-features from
+  local copies of the base models, then the final estimator's output.
+"""
+
+import copy
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.model_selection import StratifiedKFold
+from sklearn.utils.validation import has_fit_parameter
+
+from ._dask_plane import DaskRows, local_booster
+from ._fold_average import FoldAverage
+from ._oof import to_columns
+
+# The most out-of-fold bytes collected to the client for a final estimator that cannot
+# fit from reduced statistics (256 MiB: a million rows of 32 float64 columns).
+COLLECT_LIMIT_BYTES = 256 * 2**20
+
+
+def kfold_settings(cv, classifier):
+    """``(n_splits, seed or None, stratified)`` of an int, KFold or StratifiedKFold ``cv``."""
+    if isinstance(cv, (int, np.integer)):  # checked by DaskRows.check_fit
+        return int(cv), None, classifier
+    seed = None
+    if cv.shuffle:  # one seed per fit: every recomputation of the lazy column agrees
+        state = cv.random_state
+        if state is None or isinstance(state, (int, np.integer)):
+            seed = int(np.random.default_rng(state).integers(2**31))
+        else:  # a RandomState: a copy is drawn from, the user's cv is left as it is
+            seed = int(copy.deepcopy(state).randint(2**31))
+    return cv.n_splits, seed, isinstance(cv, StratifiedKFold) and classifier
+
+
+def local_model(model):
+    """An in-memory copy of a fitted distributed booster, to predict inside a partition."""
+    if isinstance(model, FoldAverage):
+        return FoldAverage([local_model(m) for m in model.estimators])
+    return local_booster(model)
+
+
+def assemble_oof(results, layout, plan, dtype):
+    """The out-of-fold predictions: one lazy array, chunked as X's partitions, in X's order.
+
+    Each fold result's ``predictions`` is its local fold model (deferred); a block holds,
+    for each row, the prediction of the model of the fold that tests it.
+    """
+    models = [{} for _ in layout.names]
+    for result in results:
+        if result.predictions is not None:
+            models[result.task.est_index][result.task.fold] = result.predictions
+    folds = DaskRows(plan.fold_column).partitions()
+    return per_partition(plan.X, _oof_block, models, layout, dtype, extra=folds,
+                          width=layout.n_columns, dtype=dtype)
+
+
+def _oof_block(part, folds, models, layout, dtype):
+    folds = np.asarray(folds)
+    block = np.zeros((len(folds), layout.n_columns), dtype=dtype)
+    for columns, by_fold, method in zip(layout.slices(), models, layout.methods):
+        for fold, model in by_fold.items():
+            rows = folds == fold
+            if rows.any():
+                raw = getattr(model, method)(part[rows])
+                block[rows, columns] = to_columns(raw, method, layout.target_kind, dtype=dtype)
+    return block
+
+
+def check_final_fits(final, n_rows, layout, dtype):
+    """Before any work: a final estimator that needs the rows must fit in the limit."""
+    n_bytes = n_rows * layout.n_columns * np.dtype(dtype).itemsize
+    if not hasattr(final, "fit_statistics") and n_bytes > COLLECT_LIMIT_BYTES:
+        raise ValueError(
+            f"final_estimator {type(final).__name__} needs the out-of-fold predictions in "
+            f"memory ({n_bytes / 2**20:.0f} MiB), more than the "
+            f"{COLLECT_LIMIT_BYTES / 2**20:.0f} MiB collected from a Dask collection "
+            "(stackkit._dask_fit.COLLECT_LIMIT_BYTES); use a meta-learner that fits from "
+            "reduced statistics (stackkit.meta.NNLSRegressor / NNLSClassifier)")
+
+
+def fit_final(final, oof, target, params, layout):
+    """Fit a clone of ``final`` on the lazy ``oof`` and the encoded target, on the client.
+
+    From reduced statistics when it can; otherwise on the collected rows, up to
+    :data:`COLLECT_LIMIT_BYTES`.
+    """
+    import dask
+
+    final = clone(final)
+    with_layout = {"layout": layout} if has_fit_parameter(final, "layout") else {}
+    blocks = DaskRows(oof).partitions()
+    labels = DaskRows(target.values).partitions()
+    if hasattr(final, "fit_statistics"):
+        parts = dask.compute(*[dask.delayed(final.statistics)(b, y, **with_layout)
+                               for b, y in zip(blocks, labels)])
+        return final.fit_statistics(_add_up(parts), **with_layout)
+    check_final_fits(final, oof.shape[0], layout, oof.dtype)
+    X_meta, y = dask.compute(oof, target.values)
+    return final.fit(X_meta, np.asarray(y), **params, **with_layout)
+
+
+def _add_up(parts):
+    """The sum of per-partition statistics (dicts of arrays with the same keys)."""
+    return {key: sum(part[key] for part in parts) for key in parts[0]}
+
+
+def base_predictions(models, methods, X, layout, dtype):
+    """The lazy meta-features of new rows: local copies of the base models, per partition."""
+    local = [local_model(model) for model in models]
+    return per_partition(X, _meta_block, local, methods, layout, dtype,
+                          width=layout.n_columns, dtype=dtype)
+
+
+def _meta_block(part, models, methods, layout, dtype):
+    return np.hstack([to_columns(getattr(model, method)(part), method, layout.target_kind,
+                                 name, dtype=dtype)
+                      for model, method, name in zip(models, methods, layout.names)])
+
+
+def final_block(meta, final, method, params):
+    return getattr(final, method)(meta, **params)
+
+
+def per_partition(X, function, *args, extra=None, width=None, dtype=None):
+    """``function(partition, [extra partition,] *args)`` over X's partitions: a lazy array.
+
+    Its shape per partition is ``(rows, width)``; without ``width``, the output's shape
+    and dtype are read from ``function`` on one row of zeros (a final estimator's
+    ``predict`` gives one column, ``predict_proba`` one per class).
+    """
+    import dask
+    import dask.array as da
+
+    rows = DaskRows(X)
+    lengths = rows.lengths()
+    if width is None:
+        sample = np.asarray(function(np.zeros((1, X.shape[1]), dtype=X.dtype), *args))
+        tail, dtype = sample.shape[1:], sample.dtype
+    else:
+        tail = (width,)
+    args = [dask.delayed(arg, traverse=False) for arg in args]  # one copy in the graph
+    pairs = zip(rows.partitions(), extra or [None] * len(lengths))
+    blocks = [da.from_delayed(
+        dask.delayed(function)(part, *([] if more is None else [more]), *args),
+        shape=(n, *tail), dtype=dtype) for (part, more), n in zip(pairs, lengths)]
+    return da.concatenate(blocks)

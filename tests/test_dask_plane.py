@@ -1,0 +1,281 @@
+"""Stacks on Dask collections: folds per partition, distributed boosters, lazy OOF and predictions.
+
+One real ``LocalCluster`` of two worker processes serves the whole module. The features
+take 16 distinct values each, fewer than XGBoost's 256 bins, so its quantile sketch is
+exact on one machine and across workers alike: a distributed booster then grows the same
+trees as ``XGBRegressor`` on the same rows, and the only difference left is the order in
+which the workers' gradient sums are added (float32 histograms), which the tolerances of
+the comparisons below cover.
+"""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LinearRegression, Ridge
+from sklearn.model_selection import GroupKFold, KFold, PredefinedSplit, StratifiedKFold
+
+from stackkit import StackingClassifier, StackingRegressor
+from stackkit._runner import Runner
+from stackkit.meta import NNLSClassifier, NNLSRegressor
+
+distributed = pytest.importorskip("distributed")
+dd = pytest.importorskip("dask.dataframe")
+da = pytest.importorskip("dask.array")
+xgboost = pytest.importorskip("xgboost")
+lightgbm = pytest.importorskip("lightgbm")
+from lightgbm import DaskLGBMClassifier  # noqa: E402
+from xgboost.dask import DaskXGBClassifier, DaskXGBRegressor  # noqa: E402
+
+N_ROWS, N_PARTS = 4000, 8
+TREES = dict(n_estimators=8, max_depth=3, learning_rate=0.3, tree_method="hist")
+
+
+def _table(seed=0):
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.integers(0, 16, size=(N_ROWS, 6)).astype(np.float64),
+                     columns=[f"f{i}" for i in range(6)])
+    y = X.f0 - 0.5 * X.f1 + 0.3 * X.f2 * X.f3 / 16 + rng.normal(scale=1.0, size=N_ROWS)
+    return X, pd.Series(y, name="y")
+
+
+def _dask(X, y):
+    return dd.from_pandas(X, npartitions=N_PARTS), dd.from_pandas(y, npartitions=N_PARTS)
+
+
+def _labels(y):
+    return pd.Series(np.where(y > y.quantile(0.6), "high",
+                              np.where(y > y.quantile(0.3), "mid", "low")), name="label")
+
+
+def test_no_client_is_a_clear_error_before_any_work():
+    """Runs before the cluster fixture exists: no distributed.Client is active."""
+    from dask.callbacks import Callback
+
+    ran = []
+    X, y = _dask(*_table())
+    stack = StackingRegressor([("xgb", DaskXGBRegressor(**TREES))], cv=3)
+    with Callback(pretask=lambda key, dsk, state: ran.append(key)):
+        with pytest.raises(ValueError, match="no distributed.Client is active"):
+            stack.fit(X, y)
+    assert ran == []
+
+
+@pytest.fixture(scope="module")
+def client():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            yield client
+
+
+def _count_tasks(monkeypatch):
+    """A list that gets one entry per fold or refit task the runner runs."""
+    from stackkit import _runner
+
+    ran = []
+
+    def counted(task, *args, **kwargs):
+        ran.append(task.where)
+        return run_task(task, *args, **kwargs)
+
+    run_task = _runner.run_task
+    monkeypatch.setattr(_runner, "run_task", counted)
+    return ran
+
+
+def _transitions(client):
+    return client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.transition_counter)
+
+
+@pytest.mark.parametrize("estimators, cv, error, match", [
+    ([("xgb", DaskXGBRegressor(**TREES)), ("ridge", Ridge())], 3, TypeError,
+     r"estimator 'ridge' \(Ridge\) cannot take a Dask collection"),
+    ([("xgb", DaskXGBRegressor(**TREES))], GroupKFold(3), ValueError,
+     "cannot split a Dask collection"),
+    ([("xgb", DaskXGBRegressor(early_stopping_rounds=3, **TREES))], 3, ValueError,
+     "per-fold early stopping is not available on Dask"),
+], ids=["sklearn-estimator", "group-kfold", "early-stopping"])
+def test_bad_stacks_fail_before_any_task_runs(client, monkeypatch, estimators, cv, error, match):
+    """Nothing ran on the cluster (the scheduler saw no task) nor in the runner."""
+    tasks = _count_tasks(monkeypatch)
+    X, y = _dask(*_table())
+    before = _transitions(client)
+    with pytest.raises(error, match=match):
+        StackingRegressor(estimators, cv=cv).fit(X, y)
+    assert _transitions(client) == before and tasks == []
+
+
+def test_a_final_estimator_too_big_to_collect_fails_before_any_fold(client, monkeypatch):
+    from stackkit import _dask_fit
+
+    monkeypatch.setattr(_dask_fit, "COLLECT_LIMIT_BYTES", 1000)
+    tasks = _count_tasks(monkeypatch)
+    X, y = _dask(*_table())
+    stack = StackingRegressor([("xgb", DaskXGBRegressor(**TREES))], Ridge(), cv=3)
+    with pytest.raises(ValueError, match=r"final_estimator Ridge needs .* in memory"):
+        stack.fit(X, y)
+    assert tasks == []
+
+
+def test_dask_booster_on_rows_in_memory_is_a_clear_error():
+    X, y = _table()
+    with pytest.raises(TypeError, match="fits Dask collections, but X is in memory"):
+        StackingRegressor([("xgb", DaskXGBRegressor(**TREES))]).fit(X, y)
+
+
+def _fold_column(stack):
+    return np.asarray(stack.oof_folds_[0].folds.compute())
+
+
+@pytest.fixture(scope="module")
+def regression(client):
+    X, y = _table()
+    stack = StackingRegressor([("xgb", DaskXGBRegressor(**TREES))], NNLSRegressor(),
+                              cv=KFold(4, shuffle=True, random_state=7))
+    return X, y, stack.fit(*_dask(X, y))
+
+
+def test_oof_is_lazy_and_equals_the_same_folds_in_memory(regression):
+    X, y, stack = regression
+    assert type(stack.oof_).__module__.startswith("dask.array")
+    assert stack.oof_.chunks[0] == (N_ROWS // N_PARTS,) * N_PARTS  # X's partitions
+    folds = _fold_column(stack)
+    local = StackingRegressor([("xgb", xgboost.XGBRegressor(**TREES))], NNLSRegressor(),
+                              cv=PredefinedSplit(folds)).fit(X, y)
+    np.testing.assert_allclose(stack.oof_.compute(), local.oof_, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(stack.final_estimator_.weights_, local.final_estimator_.weights_,
+                               rtol=1e-4)
+    predictions = stack.predict(dd.from_pandas(X, npartitions=N_PARTS))
+    assert type(predictions).__module__.startswith("dask.array")
+    np.testing.assert_allclose(predictions.compute(), local.predict(X), rtol=1e-4, atol=1e-4)
+
+
+def _plan_folds(X, y, cv, classifier=False):
+    """The fold column a fit on ``(X, y)`` would draw (no booster is fit)."""
+    from stackkit._fit_steps import OnCluster
+
+    stack = (StackingClassifier if classifier else StackingRegressor)(
+        [("xgb", DaskXGBRegressor())])
+    target = OnCluster.target(stack, y, X)
+    plan = OnCluster.split_plan(cv, X, target, None, classifier)
+    return np.asarray(plan.fold_column.compute())
+
+
+def test_fold_assignment_is_reproducible_and_seeded(client, regression):
+    X, y, stack = regression
+    folds = _fold_column(stack)
+    same = _plan_folds(*_dask(X, y), KFold(4, shuffle=True, random_state=7))
+    other = _plan_folds(*_dask(X, y), KFold(4, shuffle=True, random_state=8))
+    np.testing.assert_array_equal(folds, same)
+    assert (folds != other).mean() > 0.5
+    assert np.array_equal(np.bincount(folds), [N_ROWS // 4] * 4)  # 500 rows a partition
+    unshuffled = _plan_folds(*_dask(X, y), 4)  # contiguous blocks within each partition
+    np.testing.assert_array_equal(unshuffled[:N_ROWS // N_PARTS], np.repeat(np.arange(4), 125))
+
+
+def test_classifier_folds_are_stratified_within_each_partition(client):
+    X, y = _table(1)
+    labels = _labels(y)
+    folds = _plan_folds(*_dask(X, labels), StratifiedKFold(3, shuffle=True, random_state=0),
+                        classifier=True)
+    for part in np.split(np.arange(N_ROWS), N_PARTS):
+        table = pd.crosstab(labels.to_numpy()[part], folds[part]).to_numpy()
+        assert (table.max(axis=1) - table.min(axis=1) <= 1).all()
+
+
+def test_classifier_predicts_lazily_and_its_nnls_fits_from_statistics(client):
+    X, y = _table(1)
+    labels = _labels(y)
+    stack = StackingClassifier([("xgb", DaskXGBClassifier(**TREES)),
+                                ("lgbm", DaskLGBMClassifier(n_estimators=5, num_leaves=4,
+                                                            verbose=-1))],
+                               NNLSClassifier(), cv=3).fit(*_dask(X, labels))
+    rows = dd.from_pandas(X, npartitions=N_PARTS)
+    proba, predicted = stack.predict_proba(rows), stack.predict(rows)
+    assert type(predicted).__module__.startswith("dask.array")
+    predicted = predicted.compute()
+    assert set(predicted) <= {"high", "mid", "low"} and (predicted == labels).mean() > 0.6
+    np.testing.assert_allclose(proba.sum(axis=1).compute(), 1.0)
+    codes = np.unique(labels, return_inverse=True)[1]
+    collected = NNLSClassifier().fit(stack.oof_.compute(), codes, layout=stack.layout_)
+    np.testing.assert_allclose(stack.final_estimator_.weights_, collected.weights_, atol=1e-8)
+
+
+def test_dask_arrays_and_a_small_collected_final_estimator(client):
+    X, y = _table(2)
+    Xa = da.from_array(X.to_numpy(), chunks=(N_ROWS // 4, 3))
+    ya = da.from_array(y.to_numpy(), chunks=N_ROWS // 4)
+    stack = StackingRegressor([("xgb", DaskXGBRegressor(**TREES))], LinearRegression(),
+                              cv=2, refit=False).fit(Xa, ya)
+    meta = stack.transform(Xa)
+    assert meta.chunks == ((N_ROWS // 4,) * 4, (1,))
+    expected = stack.estimators_[0].estimators[0].predict(Xa).compute()
+    assert np.corrcoef(meta[:, 0].compute(), expected)[0, 1] > 0.99
+    assert np.corrcoef(stack.predict(Xa).compute(), y)[0, 1] > 0.8
+
+
+class PeakRows(distributed.WorkerPlugin):
+    """The most rows of X (partitions, or a fold's filtered partitions) a worker held at once."""
+
+    name = "peak-rows"
+
+    def __init__(self, columns):
+        self.columns = list(columns)
+
+    def setup(self, worker):
+        self.worker, self.peak = worker, 0
+
+    def transition(self, key, start, finish, **kwargs):
+        held = sum(len(value) for value in list(self.worker.data.values())
+                   if isinstance(value, pd.DataFrame) and list(value.columns) == self.columns)
+        self.peak = max(self.peak, held)
+
+
+def test_no_worker_holds_all_rows(client):
+    """Measured, not limited: a worker's memory limit below X's few hundred kilobytes is
+    below a worker process's own footprint, so each worker counts the rows of X it holds
+    in memory (its partitions, and the filtered ones a fold trains on) after every task."""
+    X, y = _table(3)
+    client.register_plugin(PeakRows(X.columns))
+    StackingRegressor([("xgb", DaskXGBRegressor(**TREES))], NNLSRegressor(),
+                      cv=2).fit(*_dask(X, y))
+    peaks = client.run(lambda dask_worker: dask_worker.plugins["peak-rows"].peak)
+    assert len(peaks) == 2 and min(peaks.values()) > 0, peaks
+    assert max(peaks.values()) < N_ROWS, peaks
+    print("peak rows per worker:", peaks)
+
+
+def test_the_tasks_run_in_this_process_one_at_a_time():
+    X = dd.from_pandas(_table()[0], npartitions=2)
+    assert Runner(X, None, "continuous", n_jobs=4).n_jobs == 1
+    assert Runner(np.zeros((4, 2)), None, "continuous", n_jobs=4).n_jobs == 4
+
+
+def test_import_stackkit_never_imports_dask():
+    code = ("import sys, stackkit, stackkit.meta; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'dask', 'distributed'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("sum_to_one", [False, True])
+def test_nnls_from_statistics_of_blocks_equals_nnls_on_all_rows(sum_to_one):
+    """No cluster: sums over blocks of rows give the weights of a fit on every row."""
+    from stackkit.layout import Layout
+
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=600)
+    X = np.column_stack([y + rng.normal(scale=s, size=600) for s in (0.3, 0.6, 1.0, 2.0)])
+    X[:, 3] = (X[:, 1] + X[:, 2]) / 2  # collinear: the Gram matrix is singular
+    layout = Layout.build(list("abcd"), ["predict"] * 4, "continuous", None, 1)
+    blocks = [NNLSRegressor().statistics(X[r], y[r], layout=layout)
+              for r in np.array_split(np.arange(600), 5)]
+    summed = {key: sum(block[key] for block in blocks) for key in blocks[0]}
+    from_sums = NNLSRegressor(sum_to_one=sum_to_one).fit_statistics(summed, layout=layout)
+    direct = NNLSRegressor(sum_to_one=sum_to_one).fit(X, y, layout=layout)
+    np.testing.assert_allclose(from_sums.weights_, direct.weights_, atol=1e-9)
+    np.testing.assert_allclose(from_sums.predict(X), direct.predict(X), atol=1e-9)
