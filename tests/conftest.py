@@ -73,3 +73,13 @@ def _fresh_loky_workers():
     from joblib.externals.loky import get_reusable_executor
 
     get_reusable_executor().shutdown(wait=True)
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A real dask.distributed cluster on this machine: 2 worker processes, 1 thread each."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            yield client

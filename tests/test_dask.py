@@ -26,14 +26,6 @@ class PidRidge(RegressorMixin, BaseEstimator):
         return self.model_.predict(X)
 
 
-@pytest.fixture(scope="module")
-def client():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None) as cluster:
-        with distributed.Client(cluster) as client:
-            yield client
-
-
 def test_cluster_runs_the_fold_tasks_with_the_local_result(client):
     X, y = make_regression(n_samples=400, n_features=6, noise=5.0, random_state=0)
     stack = StackingRegressor([("a", PidRidge()), ("b", Ridge(alpha=3.0))], cv=4, refit=False)

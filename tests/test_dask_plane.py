@@ -63,14 +63,6 @@ def test_no_client_is_a_clear_error_before_any_work():
     assert ran == []
 
 
-@pytest.fixture(scope="module")
-def client():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None) as cluster:
-        with distributed.Client(cluster) as client:
-            yield client
-
-
 def _count_tasks(monkeypatch):
     """A list that gets one entry per fold or refit task the runner runs."""
     from stackkit import _runner
