@@ -18,19 +18,19 @@ CONVERTED = (("polars", "DataFrame"), ("pyarrow", "Table"),
              ("polars", "Series"), ("pyarrow", "ChunkedArray"), ("pyarrow", "Array"))
 
 
-def as_pandas(X):
+def as_pandas(X, name="X"):
     """``X`` as pandas if it is a polars DataFrame or Series or a pyarrow Table or array.
 
     Tables become DataFrames, columns Series; anything else is returned as it is.
 
-    A polars LazyFrame is a ``TypeError``: it holds a query, not rows, and collecting it
-    is the caller's decision.
+    A polars LazyFrame is a ``TypeError`` naming ``name`` (what ``X`` is to the caller): it
+    holds a query, not rows, and collecting it is the caller's decision.
     """
     if any(_is_instance(X, module, name) for module, name in CONVERTED):
         return X.to_pandas()
     if _is_instance(X, "polars", "LazyFrame"):
-        raise TypeError("X is a polars LazyFrame, a query rather than rows; call "
-                        "X.collect() and pass the DataFrame it returns")
+        raise TypeError(f"{name} is a polars LazyFrame, a query rather than rows; call "
+                        ".collect() on it and pass the DataFrame it returns")
     return X
 
 

@@ -211,7 +211,8 @@ def per_row_params(params_by_name, n_rows):
     """
     out = {}
     for name, params in params_by_name.items():
-        params = {key: as_pandas(value) for key, value in params.items()}  # polars, Arrow
+        params = {key: as_pandas(value, f"fit parameter {key!r} of {name!r}")
+                  for key, value in params.items()}  # polars and Arrow made pandas
         if "sample_weight" in params:
             params = {**params, "sample_weight": validate_sample_weight(
                 params["sample_weight"], n_rows, f"sample_weight of {name!r}")}

@@ -293,8 +293,16 @@ def test_a_string_column_fails_as_it_does_in_pandas():
 def test_a_lazy_frame_is_a_clear_error_before_any_fit(table):
     polars_frame, _ = table
     stack = StackingClassifier([("rec", _Recorder())], cv=2)
-    with pytest.raises(TypeError, match=r"polars LazyFrame.*X\.collect\(\)"):
+    with pytest.raises(TypeError, match=r"X is a polars LazyFrame.*\.collect\(\)"):
         stack.fit(polars_frame.lazy(), np.tile([0, 1], 6))
+    assert not hasattr(stack, "estimators_")
+
+
+def test_a_lazy_frame_as_a_fit_parameter_is_named_in_the_error(table):
+    polars_frame, _ = table
+    stack = StackingClassifier([("rec", _Recorder())], cv=2)
+    with pytest.raises(TypeError, match=r"fit parameter 'weights' of 'rec' is a polars LazyFrame"):
+        stack.fit(polars_frame, np.tile([0, 1], 6), rec__weights=polars_frame.lazy())
     assert not hasattr(stack, "estimators_")
 
 
