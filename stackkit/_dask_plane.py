@@ -27,7 +27,7 @@ The steps of a fit built on these rows (fold plan, out-of-fold assembly, final f
 predictions) are in :mod:`stackkit._dask_fit`.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -74,21 +74,46 @@ class FoldRows:
 
     ``folds`` is the lazy fold-number column (lined up with X's partitions);
     ``fold=None`` names every row (the full refit). ``n_rows`` is their count.
+    ``held_out`` is the lazy column marking the rows early stopping evaluates on
+    (:attr:`DaskSplitPlan.held_out`); ``part`` narrows the rows to those early stopping
+    fits on (``"fit"``) or evaluates on (``"evaluate"``), see :meth:`for_stopping`.
     """
 
     folds: object
     fold: int | None
     inside: bool
     n_rows: int
+    held_out: object = None
+    n_held_out: int = 0
+    part: str | None = None
 
     def __len__(self):
         return self.n_rows
 
     def mask(self):
-        """The lazy boolean column of these rows."""
-        if self.fold is None:
-            return None
-        return self.folds == self.fold if self.inside else self.folds != self.fold
+        """The lazy boolean column of these rows (None: every row)."""
+        mask = None
+        if self.fold is not None:
+            mask = self.folds == self.fold if self.inside else self.folds != self.fold
+        if self.part is None:
+            return mask
+        part = self.held_out if self.part == "evaluate" else ~self.held_out
+        return part if mask is None else mask & part
+
+    def for_stopping(self):
+        """These rows split for early stopping: ``(rows to fit, rows to evaluate on)``.
+
+        The rows evaluated on are those of :attr:`held_out` (about a tenth of every
+        partition's rows, stratified for classifiers), so a fold's held-out rows never
+        decide when its training stops.
+        """
+        if not self.n_held_out or self.n_held_out == self.n_rows:
+            raise ValueError(
+                f"early stopping needs evaluation rows held out of the fold's {self.n_rows} "
+                "training rows, and none can be spared; use more rows per partition or "
+                "turn the booster's early stopping off")
+        return (replace(self, part="fit", n_rows=self.n_rows - self.n_held_out),
+                replace(self, part="evaluate", n_rows=self.n_held_out))
 
 
 class DaskRows:
@@ -186,7 +211,7 @@ class DaskRows:
         check_estimators_for(named, on_cluster=True)
         _check_cv(settings.get("cv", 5))
         for name, est in named:
-            _check_no_early_stopping(name, est)
+            _check_early_stopping(name, est)
         refused = [(key, why) for key, why in _REFUSED.items() if settings.get(key)]
         if refused:
             key, why = refused[0]
@@ -221,15 +246,22 @@ _EARLY_STOPPING = {"early_stopping_rounds", "early_stopping_round", "n_iter_no_c
                    "early_stopping"}
 
 
-def _check_no_early_stopping(name, est):
+def _check_early_stopping(name, est):
+    """Only XGBoost's Dask estimators stop early on a cluster (on held-out rows of each fold).
+
+    LightGBM's Dask interface trains one model per worker in lockstep; early stopping
+    would let each worker stop at its own round, so LightGBM does not offer it.
+    """
+    if type(est).__module__.startswith("xgboost"):
+        return
     asked = sorted(key for key, value in est.get_params(deep=False).items()
                    if key in _EARLY_STOPPING and value not in (None, False, 0))
     if asked:
         raise ValueError(
             f"estimator {name!r} ({type(est).__name__}) asks for early stopping ({asked[0]}); "
-            "per-fold early stopping is not available on Dask collections yet (and "
-            "LightGBM's Dask interface has no early stopping at all); set "
-            f"{asked[0]}=None and choose n_estimators")
+            "LightGBM's Dask interface has no early stopping (only XGBoost's Dask "
+            f"estimators stop early on a cluster); set {asked[0]}=None and choose "
+            "n_estimators")
 
 
 def local_booster(model):

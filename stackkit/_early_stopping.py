@@ -30,6 +30,7 @@ from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 
 from ._boosters import for_estimator
 from ._boosters.warm_start import WarmStartedBooster
+from ._plane import plane_for, take_rows
 
 VALIDATION_FRACTION = 0.1  # share of a fold's training rows held out for early stopping
 SEED = 0  # seed of the inner validation split
@@ -108,6 +109,18 @@ def inner_split(rows, y_rows, target_kind):
             "or turn the booster's early stopping off"
         )
     return rows[np.sort(fit)], rows[np.sort(evaluate)]
+
+
+def split_for_stopping(X, y, rows, target_kind):
+    """A fold's training ``rows`` of ``X``: ``(rows to fit, rows to evaluate stopping on)``.
+
+    Rows in memory are positions, split by :func:`inner_split`; rows on a cluster are
+    a lazy filter, narrowed by the split plan's held-out column
+    (:meth:`~stackkit._dask_plane.FoldRows.for_stopping`).
+    """
+    if plane_for(X).on_cluster:
+        return rows.for_stopping()
+    return inner_split(rows, take_rows(y, rows), target_kind)
 
 
 def _shuffle_split(positions):

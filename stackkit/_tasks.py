@@ -15,7 +15,7 @@ from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
 from ._boosters import DeadlineStop, restore_threads, set_thread_budget
-from ._early_stopping import Stopped, inner_split, stopper
+from ._early_stopping import Stopped, split_for_stopping, stopper
 from ._gpu import place_on_device, restore_devices
 from ._oof import to_columns
 from ._plane import float_dtype, predict_rows, take_rows
@@ -178,7 +178,7 @@ def _fit(model, task, X, y, target_kind, with_callbacks):
                   **with_callbacks(params_for_rows(task.fit_params, task.row_params,
                                                    task.train)))
         return None if adapter is None else adapter.stopped(model)
-    fit_rows, eval_rows = inner_split(task.train, take_rows(y, task.train), target_kind)
+    fit_rows, eval_rows = split_for_stopping(X, y, task.train, target_kind)
     weights = task.fit_params.get("sample_weight")
     rounds = adapter.fit(
         model,

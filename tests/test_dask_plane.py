@@ -26,7 +26,7 @@ dd = pytest.importorskip("dask.dataframe")
 da = pytest.importorskip("dask.array")
 xgboost = pytest.importorskip("xgboost")
 lightgbm = pytest.importorskip("lightgbm")
-from lightgbm import DaskLGBMClassifier  # noqa: E402
+from lightgbm import DaskLGBMClassifier, DaskLGBMRegressor  # noqa: E402
 from xgboost.dask import DaskXGBClassifier, DaskXGBRegressor  # noqa: E402
 
 N_ROWS, N_PARTS = 4000, 8
@@ -87,8 +87,8 @@ def _transitions(client):
      r"estimator 'ridge' \(Ridge\) cannot take a Dask collection"),
     ([("xgb", DaskXGBRegressor(**TREES))], GroupKFold(3), ValueError,
      "cannot split a Dask collection"),
-    ([("xgb", DaskXGBRegressor(early_stopping_rounds=3, **TREES))], 3, ValueError,
-     "per-fold early stopping is not available on Dask"),
+    ([("lgbm", DaskLGBMRegressor(early_stopping_round=3, n_estimators=8, verbose=-1))], 3,
+     ValueError, r"asks for early stopping \(early_stopping_round\); LightGBM's Dask"),
 ], ids=["sklearn-estimator", "group-kfold", "early-stopping"])
 def test_bad_stacks_fail_before_any_task_runs(client, monkeypatch, estimators, cv, error, match):
     """Nothing ran on the cluster (the scheduler saw no task) nor in the runner."""
@@ -130,6 +130,34 @@ def regression(client):
     return X, y, stack.fit(*_dask(X, y))
 
 
+def test_xgboost_stops_early_per_fold_on_rows_held_out_of_its_training_folds(client):
+    """Each fold's booster evaluates on the held-out rows of its training folds only.
+
+    The same rows fit and evaluated in memory keep the same rounds and give the same
+    out-of-fold predictions; the refit keeps the fold models' mean rounds.
+    """
+    X, y = _table()
+    params = dict(TREES, n_estimators=80, learning_rate=0.6, early_stopping_rounds=3)
+    cv = KFold(4, shuffle=True, random_state=7)
+    stack = StackingRegressor([("xgb", DaskXGBRegressor(**params))], NNLSRegressor(), cv=cv)
+    stack.fit(*_dask(X, y))
+    folds = _fold_column(stack)
+    held_out = np.asarray(stack.oof_folds_[0].held_out.compute())
+    assert 0.08 < held_out.mean() < 0.12
+    rounds, oof = [], np.empty(N_ROWS)
+    for k in range(4):
+        fit, evaluate, test = (folds != k) & ~held_out, (folds != k) & held_out, folds == k
+        model = xgboost.XGBRegressor(**params).fit(
+            X[fit], y[fit], eval_set=[(X[evaluate], y[evaluate])], verbose=False)
+        rounds.append(model.best_iteration + 1)
+        oof[test] = model.predict(X[test])
+    assert max(rounds) < 80  # every fold stopped early
+    np.testing.assert_array_equal(stack.best_iterations_["xgb"], rounds)
+    np.testing.assert_allclose(stack.oof_.compute()[:, 0], oof, rtol=1e-4, atol=1e-4)
+    refit = stack.named_estimators_["xgb"]
+    assert refit.get_booster().num_boosted_rounds() == round(np.mean(rounds))
+
+
 def test_oof_is_lazy_and_equals_the_same_folds_in_memory(regression):
     X, y, stack = regression
     assert type(stack.oof_).__module__.startswith("dask.array")
@@ -145,15 +173,15 @@ def test_oof_is_lazy_and_equals_the_same_folds_in_memory(regression):
     np.testing.assert_allclose(predictions.compute(), local.predict(X), rtol=1e-4, atol=1e-4)
 
 
-def _plan_folds(X, y, cv, classifier=False):
-    """The fold column a fit on ``(X, y)`` would draw (no booster is fit)."""
+def _plan_folds(X, y, cv, classifier=False, column="fold_column"):
+    """The fold column a fit on ``(X, y)`` would draw (no booster is fit), or another."""
     from stackkit._fit_steps import OnCluster
 
     stack = (StackingClassifier if classifier else StackingRegressor)(
         [("xgb", DaskXGBRegressor())])
     target = OnCluster.target(stack, y, X)
     plan = OnCluster.split_plan(cv, X, target, None, classifier)
-    return np.asarray(plan.fold_column.compute())
+    return np.asarray(getattr(plan, column).compute())
 
 
 def test_fold_assignment_is_reproducible_and_seeded(client, regression):
@@ -176,6 +204,21 @@ def test_classifier_folds_are_stratified_within_each_partition(client):
     for part in np.split(np.arange(N_ROWS), N_PARTS):
         table = pd.crosstab(labels.to_numpy()[part], folds[part]).to_numpy()
         assert (table.max(axis=1) - table.min(axis=1) <= 1).all()
+
+
+def test_rows_held_out_for_early_stopping_are_stratified_and_spread_over_the_folds(client):
+    X, y = _table(1)
+    labels = _labels(y)
+    rows = _dask(X, labels)
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    folds = _plan_folds(*rows, cv, classifier=True)
+    held_out = _plan_folds(*rows, cv, classifier=True, column="held_out")
+    for part in np.split(np.arange(N_ROWS), N_PARTS):
+        per_class = pd.crosstab(labels.to_numpy()[part], held_out[part])
+        expected = per_class.sum(axis=1) / 10
+        assert (abs(per_class[True] - expected) <= 1).all()
+    share_per_fold = pd.Series(held_out).groupby(folds).mean()
+    assert share_per_fold.between(0.08, 0.12).all()
 
 
 def test_classifier_predicts_lazily_and_its_nnls_fits_from_statistics(client):
