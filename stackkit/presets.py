@@ -40,6 +40,10 @@ DEVICES = ("auto", "cpu", "cuda")
 PORTFOLIOS = ("quick", "best")
 MAX_ROUNDS = 2000  # an upper bound: early stopping decides the rounds per fold
 STOPPING_ROUNDS = 50
+# LightGBM's Dask interface has no early stopping, so its rounds are fixed: between those
+# the quick preset's early-stopped LightGBM kept on adult (200) and diamonds (377), at the
+# same learning rate (README, benchmarks/bench_boosters.py)
+DASK_LIGHTGBM_ROUNDS = 300
 # portfolio_stack(layers=2): the second layer's models (the portfolio's first ones) and
 # its share of a time limit
 SECOND_LAYER_SIZE = 8
@@ -59,7 +63,7 @@ QUICK = [
 ]
 
 
-def default_estimators(task, *, portfolio="quick", device="auto", random_state=0):
+def default_estimators(task, *, portfolio="quick", device="auto", random_state=0, dask=False):
     """A diverse list of base estimators for ``task``, boosters early-stopped.
 
     ``"quick"``: a linear model (numeric columns imputed and scaled, categorical
@@ -89,17 +93,33 @@ def default_estimators(task, *, portfolio="quick", device="auto", random_state=0
         with ``stack.set_params(lgbm__device_type="gpu")``.
     random_state : int, default=0
         Seed of every randomised estimator.
+    dask : bool, default=False
+        For ``X`` and ``y`` as Dask collections on a cluster: the quick list's two
+        boosters as their distributed estimators (``xgboost.dask.DaskXGB*``, early-stopped
+        per fold as above; ``lightgbm.DaskLGBM*``, whose Dask interface has no early
+        stopping, at :data:`DASK_LIGHTGBM_ROUNDS` rounds). Only ``portfolio="quick"``:
+        the other models need every row in one process.
 
     Returns
     -------
     estimators : list of (str, estimator)
         Unfitted, ready for ``StackingClassifier`` or ``StackingRegressor``; with
-        ``"quick"``: ``linear``, ``extra_trees``, ``xgb`` and ``lgbm``.
+        ``"quick"``: ``linear``, ``extra_trees``, ``xgb`` and ``lgbm`` (``xgb`` and
+        ``lgbm`` with ``dask=True``).
     """
     _check_choice("task", task, TASKS)
     _check_choice("portfolio", portfolio, PORTFOLIOS)
     _check_choice("device", device, DEVICES)
+    if not isinstance(dask, bool):
+        raise ValueError(f"dask must be True or False; got {dask!r}")
+    if dask and portfolio != "quick":
+        raise ValueError(f"portfolio={portfolio!r} holds models that need every row in one "
+                         "process; with dask=True only portfolio='quick' is available")
     on_gpu = device == "cuda" or (device == "auto" and visible_gpus() > 0)
+    if dask:
+        return [(record["name"], DASK_FAMILIES[record["family"]](
+            task != "regression", dict(record["params"]), on_gpu, random_state))
+            for record in QUICK if record["family"] in DASK_FAMILIES]
     records = QUICK if portfolio == "quick" else PORTFOLIO[task]
     return [(record["name"], build_estimator(record, task, on_gpu=on_gpu,
                                              random_state=random_state))
@@ -336,6 +356,23 @@ def _lightgbm(classify, params, on_gpu, random_state):
                    **LightGBM.device_params(gpu=False), random_state=random_state, **params)
 
 
+def _dask_xgboost(classify, params, on_gpu, random_state):
+    from xgboost.dask import DaskXGBClassifier, DaskXGBRegressor
+
+    booster = DaskXGBClassifier if classify else DaskXGBRegressor
+    return booster(n_estimators=MAX_ROUNDS, early_stopping_rounds=STOPPING_ROUNDS,
+                   tree_method="hist", enable_categorical=True,
+                   **XGBoost.device_params(gpu=on_gpu), random_state=random_state, **params)
+
+
+def _dask_lightgbm(classify, params, on_gpu, random_state):
+    from lightgbm import DaskLGBMClassifier, DaskLGBMRegressor
+
+    booster = DaskLGBMClassifier if classify else DaskLGBMRegressor
+    return booster(n_estimators=DASK_LIGHTGBM_ROUNDS, verbose=-1, random_state=random_state,
+                   **params)
+
+
 def _catboost(classify, params, on_gpu, random_state):
     # CatBoost's own categorical handling needs the column list up front; the codes of
     # the ordinal encoder work on any table. stackkit gives CatBoost no early stopping.
@@ -353,6 +390,10 @@ FAMILIES = {
     "random_forest": _forest((RandomForestClassifier, RandomForestRegressor)),
     "xgboost": _xgboost, "lightgbm": _lightgbm, "catboost": _catboost,
 }
+# family -> builder of its distributed estimator, for Dask collections (default_estimators)
+DASK_FAMILIES = {"xgboost": _dask_xgboost, "lightgbm": _dask_lightgbm}
+
+
 def _final_logistic(**params):
     # near-certain probabilities (kddcup99) are almost separable: lbfgs needs more than
     # its default 100 iterations there

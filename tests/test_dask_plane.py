@@ -158,6 +158,22 @@ def test_xgboost_stops_early_per_fold_on_rows_held_out_of_its_training_folds(cli
     assert refit.get_booster().num_boosted_rounds() == round(np.mean(rounds))
 
 
+def test_the_dask_preset_stacks_distributed_boosters(client):
+    from stackkit.presets import default_estimators
+
+    X, y = _table(1)
+    labels = _labels(y)
+    estimators = default_estimators("multiclass", dask=True)
+    assert [(name, type(est).__name__) for name, est in estimators] == [
+        ("xgb", "DaskXGBClassifier"), ("lgbm", "DaskLGBMClassifier")]
+    stack = StackingClassifier(estimators, NNLSClassifier(), cv=3).set_params(
+        xgb__learning_rate=0.5, xgb__early_stopping_rounds=5, lgbm__n_estimators=20)
+    stack.fit(*_dask(X, labels))
+    assert stack.best_iterations_["xgb"].max() < 2000  # stopped early in every fold
+    predicted = stack.predict(dd.from_pandas(X, npartitions=N_PARTS)).compute()
+    assert (predicted == labels).mean() > 0.6
+
+
 def test_oof_is_lazy_and_equals_the_same_folds_in_memory(regression):
     X, y, stack = regression
     assert type(stack.oof_).__module__.startswith("dask.array")

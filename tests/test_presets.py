@@ -66,8 +66,11 @@ def test_auto_device_follows_visible_gpus_for_xgboost_only(monkeypatch, n_gpus, 
 @pytest.mark.parametrize(
     "params, match",
     [({"task": "ranking"}, r"task must be one of .*'ranking'"),
-     ({"task": "binary", "device": "tpu"}, r"device must be one of .*'tpu'")],
-    ids=["task", "device"],
+     ({"task": "binary", "device": "tpu"}, r"device must be one of .*'tpu'"),
+     ({"task": "binary", "dask": "yes"}, r"dask must be True or False; got 'yes'"),
+     ({"task": "binary", "portfolio": "best", "dask": True},
+      r"portfolio='best' holds models that need every row in one process")],
+    ids=["task", "device", "dask", "best-on-dask"],
 )
 def test_bad_arguments(params, match):
     with pytest.raises(ValueError, match=match):
