@@ -11,7 +11,7 @@ from ._cache import TaskCache
 from ._compat import progress_bar
 from ._early_stopping import hold_refits, refits_after_folds
 from ._gpu import GpuLanes, plan_lanes, warn_without_gpus
-from ._plane import plane_for, size_in_bytes
+from ._plane import plane_for
 from ._results import TaskResult
 from ._schedule import InListOrder, LongestFirst
 from ._tasks import run_task
@@ -32,8 +32,12 @@ def backend_hint(X):
     """joblib's ``prefer`` for a fit on ``X``: ``"threads"`` from :data:`THREADS_FROM_BYTES`.
 
     A hint only: a backend the caller chose with ``joblib.parallel_config`` is used as it is.
+    None for rows whose tasks run in this process one at a time (on a cluster).
     """
-    return "threads" if size_in_bytes(X) >= THREADS_FROM_BYTES else None
+    plane = plane_for(X)
+    if plane.runs_in_client:
+        return None
+    return "threads" if plane.nbytes() >= THREADS_FROM_BYTES else None
 
 
 def thread_budget(n_jobs, n_tasks, n_lanes=0):

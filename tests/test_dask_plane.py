@@ -18,7 +18,7 @@ from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.model_selection import GroupKFold, KFold, PredefinedSplit, StratifiedKFold
 
 from stackkit import StackingClassifier, StackingRegressor
-from stackkit._runner import Runner
+from stackkit._runner import Runner, backend_hint
 from stackkit.meta import NNLSClassifier, NNLSRegressor
 
 distributed = pytest.importorskip("distributed")
@@ -303,6 +303,7 @@ def test_the_tasks_run_in_this_process_one_at_a_time():
     X = dd.from_pandas(_table()[0], npartitions=2)
     assert Runner(X, None, "continuous", n_jobs=4).n_jobs == 1
     assert Runner(np.zeros((4, 2)), None, "continuous", n_jobs=4).n_jobs == 4
+    assert backend_hint(X) is None  # however large X is: joblib never runs these tasks
 
 
 def test_import_stackkit_never_imports_dask():
