@@ -21,8 +21,9 @@ runner and the worker are the same as in memory; what differs:
   out-of-fold predictions one lazy Dask array, chunked as X's partitions, each block
   predicted in its partition by the fold model of each of its rows.
 - **The final estimator** fits from statistics reduced across partitions when it can
-  (``statistics`` / ``fit_statistics``, as the NNLS meta-learners of
-  :mod:`stackkit.meta` do): no row reaches the client. Any other final estimator gets the
+  (``statistics`` / ``fit_statistics``: the NNLS meta-learners of :mod:`stackkit.meta`,
+  and its ensemble selection and best model scored by squared error or Brier score):
+  no row reaches the client. Any other final estimator gets the
   out-of-fold predictions collected only up to :data:`COLLECT_LIMIT_BYTES`; above, a
   clear error names it and the size.
 - **Predictions** of new rows are lazy: each partition gets its meta-features from
@@ -102,7 +103,9 @@ def check_final_fits(final, n_rows, layout, dtype):
             f"memory ({n_bytes / 2**20:.0f} MiB), more than the "
             f"{COLLECT_LIMIT_BYTES / 2**20:.0f} MiB collected from a Dask collection "
             "(stackkit._dask_fit.COLLECT_LIMIT_BYTES); use a meta-learner that fits from "
-            "reduced statistics (stackkit.meta.NNLSRegressor / NNLSClassifier)")
+            "reduced statistics (stackkit.meta.NNLSRegressor / NNLSClassifier, or "
+            "EnsembleSelection* / BestModel* scored by squared error or "
+            "scoring='neg_brier_score')")
 
 
 def fit_final(final, oof, target, params, layout):

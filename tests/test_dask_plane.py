@@ -14,12 +14,15 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.model_selection import GroupKFold, KFold, PredefinedSplit, StratifiedKFold
 
 from stackkit import StackingClassifier, StackingRegressor
 from stackkit._runner import Runner, backend_hint
-from stackkit.meta import NNLSClassifier, NNLSRegressor
+from stackkit.meta import (
+    BestModelRegressor, EnsembleSelectionRegressor, NNLSClassifier, NNLSRegressor,
+)
 
 distributed = pytest.importorskip("distributed")
 dd = pytest.importorskip("dask.dataframe")
@@ -110,6 +113,22 @@ def test_a_final_estimator_too_big_to_collect_fails_before_any_fold(client, monk
     with pytest.raises(ValueError, match=r"final_estimator Ridge needs .* in memory"):
         stack.fit(X, y)
     assert tasks == []
+
+
+@pytest.mark.parametrize("final", [EnsembleSelectionRegressor(n_iterations=10),
+                                   BestModelRegressor(scoring="r2")], ids=["es", "best"])
+def test_selection_fits_from_sums_with_no_rows_collected(client, monkeypatch, final):
+    from stackkit import _dask_fit
+
+    monkeypatch.setattr(_dask_fit, "COLLECT_LIMIT_BYTES", 1000)
+    X, y = _table()
+    stack = StackingRegressor(
+        [("xgb", DaskXGBRegressor(**TREES)),
+         ("lgbm", DaskLGBMRegressor(n_estimators=5, num_leaves=4, verbose=-1))],
+        final, cv=3).fit(*_dask(X, y))
+    collected = clone(final).fit(stack.oof_.compute(), y, layout=stack.layout_)
+    np.testing.assert_allclose(stack.final_estimator_.weights_, collected.weights_)
+    np.testing.assert_allclose(stack.final_estimator_.scores_, collected.scores_, rtol=1e-9)
 
 
 def test_dask_booster_on_rows_in_memory_is_a_clear_error():

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone, is_classifier
 from sklearn.datasets import make_classification, make_multilabel_classification, make_regression
 from sklearn.linear_model import LogisticRegression, Ridge
@@ -220,3 +222,59 @@ def test_misuse_is_a_clear_error(stack, data, match, binary):
     with pytest.raises(ValueError, match=match):
         stack.fit(X, y)
     assert not hasattr(stack, "final_estimator_")
+
+
+def _sums_of_blocks(learner, X, y, layout, n_blocks):
+    blocks = [learner.statistics(X[rows], y[rows], layout=layout)
+              for rows in np.array_split(np.arange(len(y)), n_blocks)]
+    return {key: sum(block[key] for block in blocks) for key in blocks[0]}
+
+
+@pytest.mark.parametrize("learner, n_classes", [
+    (EnsembleSelectionRegressor(n_iterations=15), 0),
+    (EnsembleSelectionRegressor(n_init=2, scoring="r2"), 0),
+    (EnsembleSelectionRegressor(scoring="neg_root_mean_squared_error"), 0),
+    (BestModelRegressor(), 0),
+    (EnsembleSelectionClassifier(scoring="neg_brier_score"), 2),
+    (EnsembleSelectionClassifier(n_init=2, scoring="neg_brier_score"), 3),
+    (BestModelClassifier(scoring="neg_brier_score"), 3),
+], ids=["es-mse", "es-r2", "es-rmse", "best-mse", "es-brier-binary", "es-brier-3", "best-brier"])
+@given(seed=st.integers(0, 2**32 - 1), n_blocks=st.integers(1, 6))
+@settings(max_examples=15, deadline=None)
+def test_selection_from_sums_of_blocks_equals_selection_on_all_rows(learner, n_classes, seed,
+                                                                    n_blocks):
+    """Squared-error scorers follow from sums over rows: the Dask path's fit on a cluster."""
+    from stackkit.layout import Layout
+
+    rng = np.random.default_rng(seed)
+    n_rows, n_models = 120, 4
+    if n_classes:
+        y = rng.integers(0, n_classes, size=n_rows)
+        y[:n_classes] = np.arange(n_classes)
+        proba = [rng.dirichlet(np.ones(n_classes) * rng.uniform(0.3, 3), size=n_rows)
+                 for _ in range(n_models)]
+        X = np.hstack([p[:, 1:] if n_classes == 2 else p for p in proba])
+        kind, classes, width = (("binary", np.arange(2), 1) if n_classes == 2
+                                else ("multiclass", np.arange(n_classes), n_classes))
+        layout = Layout.build(list("abcd"), ["predict_proba"] * n_models, kind, classes, width)
+    else:
+        y = rng.normal(size=n_rows)
+        X = np.column_stack([y + rng.normal(scale=rng.uniform(0.2, 2), size=n_rows)
+                             for _ in range(n_models)])
+        layout = Layout.build(list("abcd"), ["predict"] * n_models, "continuous", None, 1)
+    direct = clone(learner).fit(X, y, layout=layout)
+    from_sums = clone(learner).fit_statistics(
+        _sums_of_blocks(learner, X, y, layout, n_blocks), layout=layout)
+    np.testing.assert_allclose(from_sums.scores_, direct.scores_, rtol=1e-9, atol=1e-12)
+    assume(np.unique(np.round(direct.scores_, 9)).size == n_models)  # no tied models
+    np.testing.assert_allclose(from_sums.weights_, direct.weights_)
+    method = "predict_proba" if n_classes else "predict"
+    np.testing.assert_allclose(getattr(from_sums, method)(X), getattr(direct, method)(X))
+
+
+@pytest.mark.parametrize("learner", [
+    EnsembleSelectionClassifier(), BestModelRegressor("neg_mean_absolute_error"),
+    EnsembleSelectionRegressor(scoring=mean_squared_error)])
+def test_selection_by_other_scorers_has_no_statistics(learner):
+    """A stack on a Dask collection then collects the out-of-fold predictions (or refuses)."""
+    assert not hasattr(learner, "statistics") and not hasattr(learner, "fit_statistics")

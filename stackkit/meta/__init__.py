@@ -45,7 +45,10 @@ from ._base import (
     ProbabilityBlend, SelectionClassifier, SelectionRegressor, ValueBlend, one_hot,
 )
 from .._param_checks import StrOptions, check_count, integers, validate_params
-from ._statistics import ProbabilityStatistics, ValueStatistics
+from ._statistics import (
+    ProbabilitySelectionStatistics, ProbabilityStatistics, ValueSelectionStatistics,
+    ValueStatistics,
+)
 from ._weights import least_squares_weights, log_loss_weights
 
 __all__ = [
@@ -276,18 +279,24 @@ class _EnsembleSelection:
         self.n_init = n_init
         self.scoring = scoring
 
-    def fit(self, X, y, sample_weight=None, layout=None):
+    def _rounds(self):
+        """The checked ``(n_init, n_iterations)`` of the selection."""
         validate_params(self, _COUNT_CHECKS)
-        return self._fit_selection(X, y, sample_weight, layout, self.n_init, self.n_iterations)
+        return self.n_init, self.n_iterations
+
+    def fit(self, X, y, sample_weight=None, layout=None):
+        return self._fit_selection(X, y, sample_weight, layout, *self._rounds())
 
     fit.__doc__ = _FIT_DOC
 
 
-class EnsembleSelectionClassifier(_EnsembleSelection, SelectionClassifier):
+class EnsembleSelectionClassifier(_EnsembleSelection, ProbabilitySelectionStatistics,
+                                  SelectionClassifier):
     __doc__ = _SELECTION_DOC.format(default="``neg_log_loss``")
 
 
-class EnsembleSelectionRegressor(_EnsembleSelection, SelectionRegressor):
+class EnsembleSelectionRegressor(_EnsembleSelection, ValueSelectionStatistics,
+                                 SelectionRegressor):
     __doc__ = _SELECTION_DOC.format(default="``neg_mean_squared_error``")
 
 
@@ -299,16 +308,20 @@ class _BestModel:
     def __init__(self, scoring=None):
         self.scoring = scoring
 
-    def fit(self, X, y, sample_weight=None, layout=None):
+    def _rounds(self):
+        """The selection of one model: ``(n_init, n_iterations) = (1, 0)``."""
         validate_params(self)
-        return self._fit_selection(X, y, sample_weight, layout, 1, 0)
+        return 1, 0
+
+    def fit(self, X, y, sample_weight=None, layout=None):
+        return self._fit_selection(X, y, sample_weight, layout, *self._rounds())
 
     fit.__doc__ = _FIT_DOC
 
 
-class BestModelClassifier(_BestModel, SelectionClassifier):
+class BestModelClassifier(_BestModel, ProbabilitySelectionStatistics, SelectionClassifier):
     __doc__ = _BEST_DOC.format(default="``neg_log_loss``")
 
 
-class BestModelRegressor(_BestModel, SelectionRegressor):
+class BestModelRegressor(_BestModel, ValueSelectionStatistics, SelectionRegressor):
     __doc__ = _BEST_DOC.format(default="``neg_mean_squared_error``")

@@ -7,10 +7,12 @@ weights equal those of ``fit`` on all rows, up to rounding.
 """
 
 import numpy as np
+import pandas as pd
+from sklearn.utils.metaestimators import available_if
 
 from .._param_checks import validate_params
 from ._base import _check_probability_layout, as_probabilities, one_hot
-from ._weights import gram_weights
+from ._weights import gram_weights, greedy_selection
 
 _STATISTICS_DOC = """Compute the sums over the rows of ``X`` and ``y`` that the weights are fit from.
 
@@ -105,3 +107,101 @@ def _n_classes(learner, layout):
                          "many classes the probability columns hold)")
     _check_probability_layout(type(learner).__name__, layout)
     return 2 if layout.target_kind == "binary" else layout.widths[0]
+
+
+# Scorers of an average of the base models' outputs that follow from the sums of its
+# squared error (binary Brier: scikit-learn scores the positive column only, half the
+# sum over both columns)
+_VALUE_SCORES = {
+    None: lambda sse, sums: -sse / sums["rows"],
+    "neg_mean_squared_error": lambda sse, sums: -sse / sums["rows"],
+    "neg_root_mean_squared_error": lambda sse, sums: -np.sqrt(sse / sums["rows"]),
+    "r2": lambda sse, sums: 1 - sse / (sums["square"] - sums["total"] ** 2 / sums["rows"]),
+}
+_PROBABILITY_SCORES = {
+    "neg_brier_score": lambda sse, sums: -sse / (sums["rows"] * (2 if len(sums["counts"]) == 2
+                                                                 else 1)),
+}
+
+
+def _scored_by(scores):
+    """Whether a selection learner's ``scoring`` is one of ``scores`` (by name, or None)."""
+    return lambda self: (self.scoring is None or isinstance(self.scoring, str)) \
+        and self.scoring in scores
+
+
+class _SelectionFromSums:
+    """The greedy selection of :class:`~stackkit.meta._base.Selection`, run on sums.
+
+    An average of the base models' outputs is ``A w`` for a vector ``w`` of shares; its
+    squared error is ``w^T (A^T A) w - 2 w^T (A^T b) + b^T b``. So the selection runs
+    over shares (each model's own output is its unit vector) and scores each candidate
+    from the sums: the same picks as on the rows, up to rounding.
+    """
+
+    def _fit_sums(self, statistics, layout, names, scores):
+        n_init, n_iterations = self._rounds()
+        gram, cross, square = (statistics[key] for key in ("gram", "cross", "square"))
+        score_of = scores[self.scoring]
+
+        def score(shares):
+            return score_of(shares @ gram @ shares - 2 * shares @ cross + square, statistics)
+
+        units = list(np.eye(len(names)))
+        counts, singles = greedy_selection(units, score, n_init=min(n_init, len(units)),
+                                           n_iterations=n_iterations)
+        self._set_weights(names, counts / counts.sum())
+        self.scores_ = pd.Series(singles, index=names, name="score")
+        return self
+
+
+class ValueSelectionStatistics(_SelectionFromSums):
+    """``statistics`` / ``fit_statistics`` of a regression selection scored by squared error.
+
+    Available when ``scoring`` is None, ``"neg_mean_squared_error"``,
+    ``"neg_root_mean_squared_error"`` or ``"r2"``.
+    """
+
+    def statistics(self, X, y, layout=None):
+        A, b = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+        return {"gram": A.T @ A, "cross": A.T @ b, "square": np.asarray(b @ b),
+                "total": np.asarray(b.sum()), "rows": np.asarray(len(b))}
+
+    def fit_statistics(self, statistics, layout=None):
+        self.n_features_in_ = len(statistics["cross"])
+        names = self._set_blocks(layout, self.n_features_in_, 1)
+        return self._fit_sums(statistics, layout, names, _VALUE_SCORES)
+
+    statistics.__doc__ = _STATISTICS_DOC.format(
+        what="values", counts=", ``total`` (the sum of ``y``) and ``rows``")
+    fit_statistics.__doc__ = _FIT_STATISTICS_DOC
+    statistics = available_if(_scored_by(_VALUE_SCORES))(statistics)
+    fit_statistics = available_if(_scored_by(_VALUE_SCORES))(fit_statistics)
+
+
+class ProbabilitySelectionStatistics(_SelectionFromSums):
+    """``statistics`` / ``fit_statistics`` of a classification selection scored by Brier.
+
+    Available when ``scoring="neg_brier_score"`` (the default log loss does not follow
+    from sums).
+    """
+
+    def statistics(self, X, y, layout=None):
+        sums = ProbabilityStatistics.statistics(self, X, y, layout)
+        return {**sums, "rows": np.asarray(len(y))}
+
+    def fit_statistics(self, statistics, layout=None):
+        n_classes = _n_classes(self, layout)
+        if np.count_nonzero(statistics["counts"]) < 2:
+            raise ValueError("y has fewer than two classes; at least two are needed")
+        self.classes_ = np.arange(n_classes)
+        self.n_features_in_ = layout.n_columns
+        names = self._set_blocks(layout, layout.n_columns, 1 if n_classes == 2 else n_classes)
+        return self._fit_sums(statistics, layout, names, _PROBABILITY_SCORES)
+
+    statistics.__doc__ = _STATISTICS_DOC.format(
+        what="class codes 0..n_classes-1",
+        counts=", ``counts`` (rows per class) and ``rows``")
+    fit_statistics.__doc__ = _FIT_STATISTICS_DOC
+    statistics = available_if(_scored_by(_PROBABILITY_SCORES))(statistics)
+    fit_statistics = available_if(_scored_by(_PROBABILITY_SCORES))(fit_statistics)
