@@ -103,22 +103,47 @@ def check_final_fits(final, n_rows, layout, dtype):
 def fit_final(final, oof, target, params, layout):
     """Fit a clone of ``final`` on the lazy ``oof`` and the encoded target, on the client.
 
-    From reduced statistics when it can; otherwise on the collected rows, up to
-    :data:`COLLECT_LIMIT_BYTES`.
+    From reduced statistics when it can (each partition's weighted by its rows'
+    ``sample_weight`` when ``params`` holds one); otherwise on the collected rows (and
+    weights), up to :data:`COLLECT_LIMIT_BYTES`.
     """
     import dask
 
     final = clone(final)
     with_layout = {"layout": layout} if has_fit_parameter(final, "layout") else {}
-    blocks = DaskRows(oof).partitions()
-    labels = DaskRows(target.values).partitions()
     if hasattr(final, "fit_statistics"):
-        parts = dask.compute(*[dask.delayed(final.statistics)(b, y, **with_layout)
-                               for b, y in zip(blocks, labels)])
+        weights = params.get("sample_weight")
+        parts = dask.compute(*[
+            dask.delayed(final.statistics)(block, y, **with_layout,
+                                           **({} if w is None else {"sample_weight": w}))
+            for block, y, w in zip(*_partitions_of(oof, target.values, weights))])
         return final.fit_statistics(_add_up(parts), **with_layout)
     check_final_fits(final, oof.shape[0], layout, oof.dtype)
-    X_meta, y = dask.compute(oof, target.values)
+    X_meta, y, params = dask.compute(oof, target.values, params)  # the weights collected too
     return final.fit(X_meta, np.asarray(y), **params, **with_layout)
+
+
+def _partitions_of(*columns):
+    """Each column's partitions (None: one None per partition), lined up."""
+    n_parts = len(DaskRows(columns[0]).lengths())
+    return [[None] * n_parts if column is None else DaskRows(column).partitions()
+            for column in columns]
+
+
+def weight_summary(weights):
+    """``(all finite, smallest, largest)`` of Dask ``weights``, by one reduction."""
+    import dask
+
+    parts = dask.compute(*[dask.delayed(_summary)(part)
+                           for part in DaskRows(weights).partitions()])
+    finite = all(part[0] for part in parts)
+    return finite, min(part[1] for part in parts), max(part[2] for part in parts)
+
+
+def _summary(values):
+    values = np.asarray(values, dtype=np.float64)
+    return (bool(np.isfinite(values).all()), np.min(values, initial=np.inf),
+            np.max(values, initial=0.0))
 
 
 def _add_up(parts):
