@@ -100,6 +100,21 @@ def test_a_collected_final_estimator_gets_the_collected_weights(client):
     assert abs(stack.final_estimator_.coef_[0] - unweighted.final_estimator_.coef_[0]) > 1e-3
 
 
+def test_routed_weights_reach_those_that_request_them(weighted):
+    """With metadata routing the weights go where requested: here everywhere, as unrouted."""
+    import sklearn
+
+    X, y, w, stack, _ = weighted
+    with sklearn.config_context(enable_metadata_routing=True):
+        routed = StackingRegressor(
+            [("xgb", DaskXGBRegressor(**TREES).set_fit_request(sample_weight=True))],
+            NNLSRegressor().set_fit_request(sample_weight=True), cv=CV,
+        ).fit(*_dask(X, y), sample_weight=_dask(w)[0])
+    np.testing.assert_allclose(routed.oof_.compute(), stack.oof_.compute(), rtol=1e-5)
+    np.testing.assert_allclose(routed.final_estimator_.weights_,
+                               stack.final_estimator_.weights_, rtol=1e-6)
+
+
 def _spy_on_fit(monkeypatch, cls):
     """A list that gets ``(X, sample_weight)``, collected, for each ``cls.fit`` call."""
     calls = []
