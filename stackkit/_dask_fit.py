@@ -119,7 +119,9 @@ def fit_final(final, oof, target, params, layout):
             for block, y, w in zip(*_partitions_of(oof, target.values, weights))])
         return final.fit_statistics(_add_up(parts), **with_layout)
     check_final_fits(final, oof.shape[0], layout, oof.dtype)
-    X_meta, y, params = _computed(oof, target.values, params)  # the weights collected too
+    X_meta, y, weights = _computed(oof, target.values, params.get("sample_weight"))
+    if weights is not None:  # only the weights are rows; other parameters pass as they are
+        params = {**params, "sample_weight": np.asarray(weights)}
     return final.fit(X_meta, np.asarray(y), **params, **with_layout)
 
 
