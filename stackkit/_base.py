@@ -278,15 +278,15 @@ class BaseStacking(
             "memory": self.memory is not None, "passthrough": self.passthrough,
             "time_limit": self.time_limit is not None, "cv": self.cv,
             "sample_weight": sample_weight is not None, "fit_params": fit_params})
-        target = steps_for(X).target(self, y, X)
+        steps = steps_for(X)
+        # the weights before the target: on a cluster their kinds are checked with no work
+        weights = None if sample_weight is None else steps.sample_weight(sample_weight, X)
+        target = steps.target(self, y, X)
         if count_rows(target.values) != count_rows(X):
             raise ValueError(
                 f"X has {count_rows(X)} rows but y has {count_rows(target.values)}; they must "
                 "match"
             )
-        weights = None
-        if sample_weight is not None:
-            weights = checks.validate_sample_weight(sample_weight, count_rows(X))
         return X, target, weights
 
     def _validate_X(self, X, *, reset):

@@ -37,7 +37,7 @@ from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import has_fit_parameter
 
-from ._dask_plane import DaskRows, local_booster
+from ._dask_plane import DaskRows, is_array, is_dask_collection, local_booster
 from ._fold_average import FoldAverage
 from ._oof import to_columns
 
@@ -111,22 +111,89 @@ def check_final_fits(final, n_rows, layout, dtype):
 def fit_final(final, oof, target, params, layout):
     """Fit a clone of ``final`` on the lazy ``oof`` and the encoded target, on the client.
 
-    From reduced statistics when it can; otherwise on the collected rows, up to
-    :data:`COLLECT_LIMIT_BYTES`.
+    From reduced statistics when it can (each partition's weighted by its rows'
+    ``sample_weight`` when ``params`` holds one); otherwise on the collected rows (and
+    weights), up to :data:`COLLECT_LIMIT_BYTES`.
     """
     import dask
 
     final = clone(final)
     with_layout = {"layout": layout} if has_fit_parameter(final, "layout") else {}
-    blocks = DaskRows(oof).partitions()
-    labels = DaskRows(target.values).partitions()
     if hasattr(final, "fit_statistics"):
-        parts = dask.compute(*[dask.delayed(final.statistics)(b, y, **with_layout)
-                               for b, y in zip(blocks, labels)])
+        weights = params.get("sample_weight")
+        parts = dask.compute(*[
+            dask.delayed(final.statistics)(block, y, **with_layout,
+                                           **({} if w is None else {"sample_weight": w}))
+            for block, y, w in zip(*_partitions_of(oof, target.values, weights))])
         return final.fit_statistics(_add_up(parts), **with_layout)
     check_final_fits(final, oof.shape[0], layout, oof.dtype)
-    X_meta, y = dask.compute(oof, target.values)
+    X_meta, y, weights = _computed(oof, target.values, params.get("sample_weight"))
+    if weights is not None:  # only the weights are rows; other parameters pass as they are
+        params = {**params, "sample_weight": np.asarray(weights)}
     return final.fit(X_meta, np.asarray(y), **params, **with_layout)
+
+
+def _partitions_of(*columns):
+    """Each column's partitions (None: one None per partition), lined up."""
+    n_parts = len(DaskRows(columns[0]).lengths())
+    return [[None] * n_parts if column is None else DaskRows(column).partitions()
+            for column in columns]
+
+
+def weight_summary(weights):
+    """``(all finite, smallest, largest)`` of Dask ``weights``, by one reduction."""
+    import dask
+
+    parts = dask.compute(*[dask.delayed(_summary)(part)
+                           for part in DaskRows(weights).partitions()])
+    finite = all(part[0] for part in parts)
+    return finite, min(part[1] for part in parts), max(part[2] for part in parts)
+
+
+def _summary(values):
+    values = np.asarray(values, dtype=np.float64)
+    return (bool(np.isfinite(values).all()), np.min(values, initial=np.inf),
+            np.max(values, initial=0.0))
+
+
+def collect_records(oof, target, folds, weights):
+    """``(oof, target, test rows of each fold, weights)`` of a Dask fit, in memory.
+
+    What :mod:`stackkit.report` scores with scikit-learn's scorers, which need rows in
+    memory: collected by one computation, up to :data:`COLLECT_LIMIT_BYTES`; above,
+    a clear error. ``folds`` are the fit's :class:`~stackkit._dask_plane.FoldRows`.
+    """
+    n_rows, width = oof.shape
+    n_bytes = n_rows * (width * oof.dtype.itemsize + 16 + len(folds))
+    if n_bytes > COLLECT_LIMIT_BYTES:
+        raise ValueError(
+            "the report scores a stack fit on a Dask collection from its out-of-fold "
+            f"predictions collected to this process: {n_bytes / 2**20:.0f} MiB with the "
+            f"target, weights and folds, more than the {COLLECT_LIMIT_BYTES / 2**20:.0f} MiB "
+            "of stackkit._dask_fit.COLLECT_LIMIT_BYTES; raise that limit if this process "
+            "has the memory, or score a sample of rows with stack.predict")
+    oof, target, weights, *masks = _computed(oof, target, weights,
+                                             *[rows.mask() for rows in folds])
+    return (np.asarray(oof), np.asarray(target), [np.flatnonzero(np.asarray(m)) for m in masks],
+            None if weights is None else np.asarray(weights, dtype=np.float64))
+
+
+def _computed(*values):
+    """``dask.compute(*values)``, the Dask arrays apart from the rest.
+
+    Dask warns when one computation mixes arrays with DataFrames or Series (the graphs
+    of the two are built differently); the fold column they share is computed twice.
+    """
+    import dask
+
+    arrays = [i for i, value in enumerate(values) if is_dask_collection(value)
+              and is_array(value)]
+    others = [i for i in range(len(values)) if i not in arrays]
+    out = list(values)
+    for group in (arrays, others):
+        for i, value in zip(group, dask.compute(*[values[i] for i in group])):
+            out[i] = value
+    return out
 
 
 def _add_up(parts):

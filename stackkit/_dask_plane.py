@@ -19,9 +19,10 @@ What differs from rows in memory, and why:
   memory (:func:`check_estimators_for`). They drive the cluster themselves from this
   process, so their tasks run here one after another (:attr:`DaskRows.runs_in_client`).
 - **What cannot hold:** the ``memory=`` cache (it hashes rows), ``passthrough`` (it
-  would join ``X``'s columns to the final estimator's input), per-row fit parameters,
-  ``sample_weight`` and ``groups``: each is refused before any work
-  (:meth:`DaskRows.check_fit`).
+  would join ``X``'s columns to the final estimator's input), per-row fit parameters
+  other than ``sample_weight``, and ``groups``: each is refused before any work
+  (:meth:`DaskRows.check_fit`). ``sample_weight`` is a Dask column lined up with ``X``
+  (:func:`weight_column`), cut per fold by the same lazy mask as ``X``'s rows.
 
 The steps of a fit built on these rows (fold plan, out-of-fold assembly, final fit,
 predictions) are in :mod:`stackkit._dask_fit`.
@@ -226,7 +227,6 @@ _REFUSED = {
     "memory": "the cache hashes rows in memory; pass memory=None",
     "passthrough": "it would join X's columns to the final estimator's input; pass "
                    "passthrough=False",
-    "sample_weight": "weights per row are not sliced per fold on a cluster yet",
     "groups": "folds are drawn per partition, not by group",
     "time_limit": "the distributed boosters take no deadline; pass time_limit=None",
 }
@@ -295,6 +295,45 @@ def target_column(y, X):
     if DaskRows(y).lengths() != DaskRows(X).lengths():
         raise ValueError("y must have the same partitions (rows per partition) as X")
     return y
+
+
+def weight_column(sample_weight, X):
+    """``sample_weight`` as one Dask column lined up with ``X``, or a clear error.
+
+    The kinds and shapes are checked first, from metadata alone (no work on the
+    cluster); then the rows per partition, as :func:`target_column` checks ``y``'s.
+    """
+    if not is_dask_collection(sample_weight):
+        raise TypeError(
+            "X is a Dask collection, so sample_weight must be one too (a Dask Series for a "
+            f"Dask DataFrame X, a 1-D Dask array for a Dask array X, with X's partitions); "
+            f"got {type(sample_weight).__name__}")
+    if is_array(sample_weight) != is_array(X):
+        raise TypeError(
+            "sample_weight must be a Dask Series when X is a Dask DataFrame, a 1-D Dask "
+            f"array when X is a Dask array; got {type(sample_weight).__name__} for "
+            f"{type(X).__name__} X")
+    if sample_weight.ndim == 2 and sample_weight.shape[1] == 1:
+        sample_weight = sample_weight[:, 0] if is_array(sample_weight) \
+            else sample_weight[sample_weight.columns[0]]
+    if sample_weight.ndim != 1:
+        found = (f"{sample_weight.shape[1]} columns" if sample_weight.ndim == 2
+                 else f"{sample_weight.ndim} dimensions")
+        raise ValueError(f"sample_weight must be one column; got {found}")
+    if getattr(sample_weight.dtype, "kind", "O") not in "biuf":
+        raise ValueError(f"sample_weight must hold numbers; got dtype {sample_weight.dtype}")
+    if is_array(sample_weight) and any(np.isnan(sample_weight.chunks[0])):
+        raise ValueError("sample_weight is a Dask array of unknown chunk sizes; call "
+                         "sample_weight.compute_chunk_sizes() first")
+    if _n_partitions(sample_weight) != _n_partitions(X) or (
+            DaskRows(sample_weight).lengths() != DaskRows(X).lengths()):
+        raise ValueError("sample_weight must have the same partitions (rows per partition) "
+                         "as X")
+    return sample_weight
+
+
+def _n_partitions(X):
+    return X.numblocks[0] if is_array(X) else X.npartitions
 
 
 def _client():

@@ -105,7 +105,10 @@ ATTRIBUTES = """\
         Each fold's held-out rows (indices into ``oof_``).
     oof_sample_weight_ : ndarray of shape (n_samples,) or None
         The ``sample_weight`` of the fit (None without), which weights the
-        leaderboard's scores as it weighted the fits.
+        leaderboard's scores as it weighted the fits. After a fit on a Dask
+        collection, ``oof_``, ``oof_target_`` and ``oof_sample_weight_`` are lazy Dask
+        collections and ``oof_folds_`` names each fold's rows by a lazy mask;
+        :mod:`stackkit.report` collects them when it scores the stack.
     task_log_ : DataFrame
         One row per fold task (``fold`` is ``"full"`` for the refit, ``"frozen"``
         for the one prediction task of a frozen model, which fits nothing): estimator,

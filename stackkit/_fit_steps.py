@@ -15,9 +15,11 @@ from sklearn.utils.validation import has_fit_parameter
 
 from . import _dask_fit as dask_fit
 from . import _prefit as prefit
+from . import _validation as checks
 from ._cache import TaskCache
 from ._oof import assemble_oof
-from ._plane import plane_for, take_rows
+from ._dask_plane import is_dask_collection, weight_column
+from ._plane import count_rows, plane_for, take_rows
 from ._predict import base_predictions
 from ._dask_folds import DaskSplitPlan, dask_target
 from ._split import SplitPlan
@@ -36,6 +38,15 @@ class InMemory:
     @staticmethod
     def target(stack, y, X):
         return stack._prepare_target(y)
+
+    @staticmethod
+    def sample_weight(sample_weight, X):
+        if is_dask_collection(sample_weight):
+            raise TypeError(
+                f"sample_weight is a Dask {type(sample_weight).__name__} but X is in memory; "
+                "pass X and y as Dask collections with the weights' partitions, or the "
+                "weights in memory (a numpy array or pandas Series)")
+        return checks.validate_sample_weight(sample_weight, count_rows(X))
 
     @staticmethod
     def split_plan(cv, X, target, groups, classifier):
@@ -83,6 +94,13 @@ class OnCluster:
     @staticmethod
     def target(stack, y, X):
         return Target(*dask_target(y, X, classifier=stack._is_clf()))
+
+    @staticmethod
+    def sample_weight(sample_weight, X):
+        """A Dask column lined up with ``X``, with the in-memory checks of its values."""
+        weights = weight_column(sample_weight, X)
+        checks.check_weight_values(*dask_fit.weight_summary(weights))
+        return weights
 
     @staticmethod
     def split_plan(cv, X, target, groups, classifier):

@@ -138,9 +138,11 @@ def join_columns(meta, X, meta_names, input_names):
 def holds_rows(value):
     """Whether ``value`` is a container of rows the plane takes rows from.
 
-    A numpy array, a pandas object or a sparse matrix is; a list or tuple never is.
+    A numpy array, a pandas object, a sparse matrix or a Dask collection is; a list or
+    tuple never is.
     """
-    return isinstance(value, np.ndarray) or sp.issparse(value) or hasattr(value, "iloc")
+    return (isinstance(value, np.ndarray) or sp.issparse(value) or hasattr(value, "iloc")
+            or is_dask_collection(value))
 
 
 class _ArrayRows:

@@ -11,10 +11,11 @@ from sklearn.utils import get_tags
 from sklearn.utils.validation import has_fit_parameter
 
 from ._boosters.warm_start import template_param
+from ._dask_plane import is_dask_collection
 from ._early_stopping import how_to_turn_off, stopper
 from ._param_checks import short_repr
 from ._frames import as_pandas
-from ._plane import holds_rows, nonfinite_columns
+from ._plane import count_rows, holds_rows, nonfinite_columns
 from ._source import is_frozen, is_template_booster
 
 STACK_METHODS = ("predict_proba", "decision_function", "predict")
@@ -223,15 +224,15 @@ def per_row_params(params_by_name, n_rows):
 def _is_per_row(value, n_rows):
     """Whether a fit parameter holds one value per row of X, so is sliced per fold.
 
-    Only a numpy array, a pandas Series or DataFrame, or a sparse matrix whose first
-    dimension is ``n_rows`` is. A list or tuple never is, whatever its length: lists
-    are how boosters take per-column settings (``feature_name``,
-    ``categorical_feature``), and one that happens to have ``n_rows`` entries must
-    reach every fold whole.
+    Only a numpy array, a pandas Series or DataFrame, a sparse matrix or a Dask
+    collection (the weights of a fit on one) with ``n_rows`` rows is. A list or tuple
+    never is, whatever its length: lists are how boosters take per-column settings
+    (``feature_name``, ``categorical_feature``), and one that happens to have
+    ``n_rows`` entries must reach every fold whole.
     """
     if not holds_rows(value):
         return False
-    return value.ndim > 0 and value.shape[0] == n_rows
+    return value.ndim > 0 and count_rows(value) == n_rows
 
 
 def check_early_stopping(named_estimators, routed_params):
@@ -291,6 +292,8 @@ def validate_sample_weight(sample_weight, n_rows, name="sample_weight"):
     ``name`` is the parameter named in errors (``<estimator>__sample_weight`` for the
     weights of one estimator).
     """
+    if is_dask_collection(sample_weight):  # X's too: checked against its partitions
+        return sample_weight                # by the fit steps (weight_column)
     try:
         weights = np.asarray(sample_weight, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -299,11 +302,21 @@ def validate_sample_weight(sample_weight, n_rows, name="sample_weight"):
         weights = np.full(n_rows, float(weights))
     if weights.shape != (n_rows,):
         raise ValueError(f"{name} must have shape ({n_rows},) to match X; got {weights.shape}")
-    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
-        raise ValueError(f"{name} must be finite and non-negative")
-    if not np.any(weights > 0):
-        raise ValueError(f"{name} must contain at least one non-zero number")
+    check_weight_values(bool(np.all(np.isfinite(weights))), np.min(weights, initial=np.inf),
+                        np.max(weights, initial=0.0), name)
     return weights
+
+
+def check_weight_values(finite, smallest, largest, name="sample_weight"):
+    """Raise unless weights are all finite, none negative and one at least positive.
+
+    Given the summary alone (``smallest``/``largest`` are read only when ``finite``),
+    so weights on a cluster are checked from one reduction with the same errors.
+    """
+    if not finite or smallest < 0:
+        raise ValueError(f"{name} must be finite and non-negative")
+    if not largest > 0:
+        raise ValueError(f"{name} must contain at least one non-zero number")
 
 
 def check_missing_values(X, named_estimators):

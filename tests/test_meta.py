@@ -224,8 +224,8 @@ def test_misuse_is_a_clear_error(stack, data, match, binary):
     assert not hasattr(stack, "final_estimator_")
 
 
-def _sums_of_blocks(learner, X, y, layout, n_blocks):
-    blocks = [learner.statistics(X[rows], y[rows], layout=layout)
+def _sums_of_blocks(learner, X, y, weights, layout, n_blocks):
+    blocks = [learner.statistics(X[rows], y[rows], sample_weight=weights[rows], layout=layout)
               for rows in np.array_split(np.arange(len(y)), n_blocks)]
     return {key: sum(block[key] for block in blocks) for key in blocks[0]}
 
@@ -239,10 +239,10 @@ def _sums_of_blocks(learner, X, y, layout, n_blocks):
     (EnsembleSelectionClassifier(n_init=2, scoring="neg_brier_score"), 3),
     (BestModelClassifier(scoring="neg_brier_score"), 3),
 ], ids=["es-mse", "es-r2", "es-rmse", "best-mse", "es-brier-binary", "es-brier-3", "best-brier"])
-@given(seed=st.integers(0, 2**32 - 1), n_blocks=st.integers(1, 6))
+@given(seed=st.integers(0, 2**32 - 1), n_blocks=st.integers(1, 6), weighted=st.booleans())
 @settings(max_examples=15, deadline=None)
 def test_selection_from_sums_of_blocks_equals_selection_on_all_rows(learner, n_classes, seed,
-                                                                    n_blocks):
+                                                                    n_blocks, weighted):
     """Squared-error scorers follow from sums over rows: the Dask path's fit on a cluster."""
     from stackkit.layout import Layout
 
@@ -262,9 +262,11 @@ def test_selection_from_sums_of_blocks_equals_selection_on_all_rows(learner, n_c
         X = np.column_stack([y + rng.normal(scale=rng.uniform(0.2, 2), size=n_rows)
                              for _ in range(n_models)])
         layout = Layout.build(list("abcd"), ["predict"] * n_models, "continuous", None, 1)
-    direct = clone(learner).fit(X, y, layout=layout)
+    weights = rng.uniform(0, 3, size=n_rows) if weighted else np.ones(n_rows)
+    direct = clone(learner).fit(X, y, sample_weight=weights if weighted else None,
+                                layout=layout)
     from_sums = clone(learner).fit_statistics(
-        _sums_of_blocks(learner, X, y, layout, n_blocks), layout=layout)
+        _sums_of_blocks(learner, X, y, weights, layout, n_blocks), layout=layout)
     np.testing.assert_allclose(from_sums.scores_, direct.scores_, rtol=1e-9, atol=1e-12)
     assume(np.unique(np.round(direct.scores_, 9)).size == n_models)  # no tied models
     np.testing.assert_allclose(from_sums.weights_, direct.weights_)

@@ -1,9 +1,10 @@
 """Fitting NNLS weights from sums over rows, so a stack on a Dask collection never collects them.
 
 Non-negative least squares needs only ``A^T A``, ``A^T b`` and ``b^T b`` of its design
-matrix ``A`` and target ``b`` (:func:`~stackkit.meta._weights.gram_weights`); each is a
-sum over rows, so a stack sums them over partitions and fits from the totals. The
-weights equal those of ``fit`` on all rows, up to rounding.
+matrix ``A`` and target ``b`` (:func:`~stackkit.meta._weights.gram_weights`), or with row
+weights ``W`` ``A^T W A``, ``A^T W b`` and ``b^T W b``; each is a sum over rows, so a
+stack sums them over partitions and fits from the totals. The weights equal those of
+``fit`` on all rows (with the same ``sample_weight``), up to rounding.
 """
 
 import numpy as np
@@ -25,13 +26,16 @@ _STATISTICS_DOC = """Compute the sums over the rows of ``X`` and ``y`` that the 
             A block of the base models' out-of-fold predictions.
         y : array-like of shape (n_samples,)
             Its targets ({what}).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Its rows' weights, as ``fit`` takes them.
         layout : Layout, default=None
             The stack's column layout (passed by the stack).
 
         Returns
         -------
         statistics : dict of ndarray
-            ``gram`` (``A^T A``), ``cross`` (``A^T b``), ``square`` (``b^T b``){counts}.
+            ``gram`` (``A^T W A``), ``cross`` (``A^T W b``), ``square``
+            (``b^T W b``){counts}; ``W`` holds the weights (one per row without).
         """
 
 _FIT_STATISTICS_DOC = """Fit the weights from statistics summed over every block of rows.
@@ -53,9 +57,9 @@ _FIT_STATISTICS_DOC = """Fit the weights from statistics summed over every block
 class ValueStatistics:
     """``statistics`` / ``fit_statistics`` of a regression NNLS learner."""
 
-    def statistics(self, X, y, layout=None):
+    def statistics(self, X, y, sample_weight=None, layout=None):
         A, b = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
-        return {"gram": A.T @ A, "cross": A.T @ b, "square": np.asarray(b @ b)}
+        return _sums(A, b, _row_weights(sample_weight, len(b)))
 
     def fit_statistics(self, statistics, layout=None):
         validate_params(self)
@@ -75,14 +79,15 @@ class ProbabilityStatistics:
     is needed: it says how many classes there are.
     """
 
-    def statistics(self, X, y, layout=None):
+    def statistics(self, X, y, sample_weight=None, layout=None):
         n_classes = _n_classes(self, layout)
         X, codes = np.asarray(X, dtype=float), np.asarray(y, dtype=np.int64)
         A = np.column_stack([as_probabilities(X[:, columns], n_classes).ravel()
                              for columns in layout.slices()])
         b = one_hot(codes, n_classes).ravel()
-        return {"gram": A.T @ A, "cross": A.T @ b, "square": np.asarray(b @ b),
-                "counts": np.bincount(codes, minlength=n_classes)}
+        # each row is n_classes rows of A and b: its weight is repeated, as fit does
+        weights = np.repeat(_row_weights(sample_weight, len(codes)), n_classes)
+        return {**_sums(A, b, weights), "counts": np.bincount(codes, minlength=n_classes)}
 
     def fit_statistics(self, statistics, layout=None):
         validate_params(self)
@@ -99,6 +104,19 @@ class ProbabilityStatistics:
     statistics.__doc__ = _STATISTICS_DOC.format(
         what="class codes 0..n_classes-1", counts=" and ``counts`` (rows per class)")
     fit_statistics.__doc__ = _FIT_STATISTICS_DOC
+
+
+def _row_weights(sample_weight, n_rows):
+    if sample_weight is None:
+        return np.ones(n_rows)
+    return np.asarray(sample_weight, dtype=float).reshape(n_rows)
+
+
+def _sums(A, b, weights):
+    """``A^T W A``, ``A^T W b`` and ``b^T W b`` for the diagonal ``W`` of ``weights``."""
+    weighted = A * weights[:, None]
+    return {"gram": weighted.T @ A, "cross": weighted.T @ b,
+            "square": np.asarray((weights * b) @ b)}
 
 
 def _n_classes(learner, layout):
@@ -162,10 +180,11 @@ class ValueSelectionStatistics(_SelectionFromSums):
     ``"neg_root_mean_squared_error"`` or ``"r2"``.
     """
 
-    def statistics(self, X, y, layout=None):
+    def statistics(self, X, y, sample_weight=None, layout=None):
         A, b = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
-        return {"gram": A.T @ A, "cross": A.T @ b, "square": np.asarray(b @ b),
-                "total": np.asarray(b.sum()), "rows": np.asarray(len(b))}
+        weights = _row_weights(sample_weight, len(b))
+        return {**_sums(A, b, weights), "total": np.asarray(weights @ b),
+                "rows": np.asarray(weights.sum())}
 
     def fit_statistics(self, statistics, layout=None):
         self.n_features_in_ = len(statistics["cross"])
@@ -173,7 +192,8 @@ class ValueSelectionStatistics(_SelectionFromSums):
         return self._fit_sums(statistics, layout, names, _VALUE_SCORES)
 
     statistics.__doc__ = _STATISTICS_DOC.format(
-        what="values", counts=", ``total`` (the sum of ``y``) and ``rows``")
+        what="values", counts=", ``total`` (``y``'s weighted sum) and ``rows`` (the "
+        "weights' sum)")
     fit_statistics.__doc__ = _FIT_STATISTICS_DOC
     statistics = available_if(_scored_by(_VALUE_SCORES))(statistics)
     fit_statistics = available_if(_scored_by(_VALUE_SCORES))(fit_statistics)
@@ -186,9 +206,9 @@ class ProbabilitySelectionStatistics(_SelectionFromSums):
     from sums).
     """
 
-    def statistics(self, X, y, layout=None):
-        sums = ProbabilityStatistics.statistics(self, X, y, layout)
-        return {**sums, "rows": np.asarray(len(y))}
+    def statistics(self, X, y, sample_weight=None, layout=None):
+        sums = ProbabilityStatistics.statistics(self, X, y, sample_weight, layout)
+        return {**sums, "rows": np.asarray(_row_weights(sample_weight, len(y)).sum())}
 
     def fit_statistics(self, statistics, layout=None):
         n_classes = _n_classes(self, layout)
@@ -201,7 +221,7 @@ class ProbabilitySelectionStatistics(_SelectionFromSums):
 
     statistics.__doc__ = _STATISTICS_DOC.format(
         what="class codes 0..n_classes-1",
-        counts=", ``counts`` (rows per class) and ``rows``")
+        counts=", ``counts`` (rows per class) and ``rows`` (the weights' sum)")
     fit_statistics.__doc__ = _FIT_STATISTICS_DOC
     statistics = available_if(_scored_by(_PROBABILITY_SCORES))(statistics)
     fit_statistics = available_if(_scored_by(_PROBABILITY_SCORES))(fit_statistics)

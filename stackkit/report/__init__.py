@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._display import Section, register_section
 from .._display import html as display_html
 from ._plots import draw_correlation, draw_leaderboard, draw_weights
+from ._records import in_memory, on_cluster
 from ._scores import base_row, final_weights, missing_reasons, stack_row
 
 __all__ = ["leaderboard", "oof_correlation", "plot_correlation", "plot_leaderboard",
@@ -53,6 +54,11 @@ def leaderboard(stack, scoring=None, *, nested=False, X=None, y=None, cv=5):
     the labels. A scorer without multilabel support (e.g. ``f1``) is a ``ValueError``.
     A model whose output the scorer cannot use (``roc_auc`` of a model stacked by
     ``predict``) gets no score, and a note saying why.
+
+    A stack fit on a Dask collection is scored the same way, from its out-of-fold
+    predictions, target, weights and folds collected once to this process, up to
+    ``stackkit._dask_fit.COLLECT_LIMIT_BYTES`` (above it, and with ``nested=True``, a
+    ``ValueError`` says why).
 
     Parameters
     ----------
@@ -83,6 +89,7 @@ def leaderboard(stack, scoring=None, *, nested=False, X=None, y=None, cv=5):
         else get_scorer(scoring)
     if nested and (X is None or y is None):
         raise ValueError("leaderboard(nested=True) needs the training data: pass X= and y=")
+    stack = in_memory(stack, nested=nested)
     try:
         rows = {name: base_row(stack, name, columns, scorer)
                 for name, columns in zip(stack.layout_.names, stack.layout_.slices())}
@@ -105,7 +112,8 @@ def oof_correlation(stack, method="pearson"):
     """Correlation between the base models' out-of-fold predictions (their diversity).
 
     Each model's block of columns (one per class for multiclass probabilities) is
-    flattened, over the rows some fold tested.
+    flattened, over the rows some fold tested. A stack fit on a Dask collection has its
+    out-of-fold predictions collected first, as :func:`leaderboard` does.
 
     Parameters
     ----------
@@ -119,6 +127,7 @@ def oof_correlation(stack, method="pearson"):
         Indexed and labelled by base model name.
     """
     check_is_fitted(stack)
+    stack = in_memory(stack)
     tested = ~np.isnan(stack.oof_).any(axis=1)
     blocks = {name: stack.oof_[tested][:, columns].ravel()
               for name, columns in zip(stack.layout_.names, stack.layout_.slices())}
@@ -245,6 +254,9 @@ def html(stack):
 
 
 def _leaderboard_table(stack):
+    if on_cluster(stack):  # a display must not start work on a cluster
+        return ("<p>fit on a Dask collection: stackkit.report.leaderboard(stack) collects "
+                "its out-of-fold predictions and scores them</p>")
     return leaderboard(stack).to_html(float_format=lambda v: f"{v:.4f}", na_rep="")
 
 
