@@ -168,8 +168,13 @@ class _ArrayRows:
         return classes[np.asarray(self.X, dtype=np.int64)]
 
     def check_fit(self, named, settings):
-        """Refuse estimators that need rows on a cluster (the distributed boosters)."""
+        """Refuse what needs rows on a cluster: the distributed boosters, Dask fit params."""
         check_estimators_for(named, on_cluster=False)
+        for key, value in settings.get("fit_params", {}).items():
+            if is_dask_collection(value):
+                raise TypeError(f"fit parameter {key!r} is a Dask collection, but X is in "
+                                "memory; pass it in memory too, or X and y as Dask "
+                                "collections")
 
     def validated(self, estimator, reset):
         return validate_data(estimator, self.X, reset=reset, accept_sparse=["csr", "csc"],

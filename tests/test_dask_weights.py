@@ -224,6 +224,10 @@ def test_dask_weights_with_rows_in_memory_are_a_clear_error():
     X, y, w = _table()
     with pytest.raises(TypeError, match="sample_weight is a Dask Series but X is in memory"):
         StackingRegressor([("ridge", Ridge())], cv=2).fit(X, y, sample_weight=_dask(w)[0])
+    with pytest.raises(TypeError, match="fit parameter 'ridge__sample_weight' is a Dask "
+                                        "collection, but X is in memory"):
+        StackingRegressor([("ridge", Ridge())], cv=2).fit(
+            X, y, ridge__sample_weight=_dask(w)[0])
 
 
 def test_dask_array_weights(client):
