@@ -140,7 +140,11 @@ class DaskRows:
             raise TypeError("rows of a Dask collection are taken by fold (FoldRows), "
                             f"not by position; got {type(rows).__name__}")
         mask = rows.mask()
-        return self.X if mask is None else self.X[mask]
+        kept = self.X if mask is None else self.X[mask]
+        # The boosters pair X's and y's partitions by position, never by index, and
+        # hold every row they are given: a filtered frame's index is 8 bytes a row
+        # in X and again in y, for nothing.
+        return kept if is_array(kept) else kept.reset_index(drop=True)
 
     take_rows = take
 

@@ -271,3 +271,16 @@ def test_nnls_from_statistics_of_blocks_equals_nnls_on_all_rows(sum_to_one):
     direct = NNLSRegressor(sum_to_one=sum_to_one).fit(X, y, layout=layout)
     np.testing.assert_allclose(from_sums.weights_, direct.weights_, atol=1e-9)
     np.testing.assert_allclose(from_sums.predict(X), direct.predict(X), atol=1e-9)
+
+
+def test_a_folds_training_rows_hold_no_index(client):
+    """Shuffled folds interleave the rows; the filtered rows a booster holds carry no
+    index (8 bytes a row in X and again in y)."""
+    from stackkit._dask_plane import DaskRows, FoldRows
+
+    X, y = _dask(*_table())
+    folds = dd.from_pandas(pd.Series(np.arange(N_ROWS) % 3), npartitions=N_PARTS)
+    train = FoldRows(folds, 0, inside=False, n_rows=N_ROWS - N_ROWS // 3)
+    for rows in (DaskRows(X).take(train), DaskRows(y).take(train)):
+        part = DaskRows(rows).partitions()[0].compute()
+        assert len(part) == 333 and isinstance(part.index, pd.RangeIndex)
