@@ -274,10 +274,12 @@ class BaseStacking(
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
             )
         X = self._validate_X(X, reset=True)
-        plane_for(X).check_fit(checks.validate_estimators(self.estimators, set()), {
+        named = checks.validate_estimators(self.estimators, set())
+        plane_for(X).check_fit(named, {
             "memory": self.memory is not None, "passthrough": self.passthrough,
             "time_limit": self.time_limit is not None, "cv": self.cv,
             "sample_weight": sample_weight is not None, "fit_params": fit_params})
+        steps_for(X).check_memory(named, X, self.cv, self.refit)
         target = steps_for(X).target(self, y, X)
         if count_rows(target.values) != count_rows(X):
             raise ValueError(

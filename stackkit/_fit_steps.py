@@ -20,6 +20,7 @@ from ._oof import assemble_oof
 from ._plane import plane_for, take_rows
 from ._predict import base_predictions
 from ._dask_folds import DaskSplitPlan, dask_target
+from ._dask_plane import DaskRows, active_client
 from ._split import SplitPlan
 from ._target import Target
 from ._tasks import params_for_rows
@@ -36,6 +37,10 @@ class InMemory:
     @staticmethod
     def target(stack, y, X):
         return stack._prepare_target(y)
+
+    @staticmethod
+    def check_memory(named, X, cv, refit):
+        """Nothing to check: the rows are in this process already."""
 
     @staticmethod
     def split_plan(cv, X, target, groups, classifier):
@@ -83,6 +88,14 @@ class OnCluster:
     @staticmethod
     def target(stack, y, X):
         return Target(*dask_target(y, X, classifier=stack._is_clf()))
+
+    @staticmethod
+    def check_memory(named, X, cv, refit):
+        """Before any work: the largest fit must fit in the workers' memory limits."""
+        n_splits = cv if isinstance(cv, (int, np.integer)) else cv.n_splits
+        workers = active_client().scheduler_info()["workers"]
+        dask_fit.check_workers_memory(named, X, DaskRows(X).lengths(),
+                                      1.0 if refit else 1 - 1 / n_splits, workers)
 
     @staticmethod
     def split_plan(cv, X, target, groups, classifier):
