@@ -7,7 +7,12 @@ filter ``X[folds != k]``). Each worker samples its own RSS every 20 ms in a thre
 figure printed is ``(peak RSS - RSS before the fit) / (the worker's share of the fold's
 rows x X's bytes per row)``: how many times its share of X a worker holds at its peak.
 
-    nice -n 19 python benchmarks/measure_dask_memory.py --rows 1000000
+    nice -n 19 python benchmarks/measure_dask_memory.py --rows 4000000 --trees 20
+
+Cases are ``what:container``: ``persist`` (only the fold's rows of X and y, held as the
+boosters hold them before training), ``xgb`` or ``lgbm`` (one booster's fit), on a Dask
+DataFrame (``frame``) or Dask arrays (``array``). ``--shuffle`` draws shuffled folds
+(interleaved rows) instead of contiguous blocks.
 """
 
 import argparse
@@ -48,9 +53,11 @@ def _peak(dask_worker):
 
 
 def _warm(dask_worker):
-    import lightgbm  # noqa: F401
-    import xgboost  # noqa: F401
-    import xgboost.dask  # noqa: F401
+    """Import the boosters, so the RSS before a fit includes their libraries."""
+    import importlib
+
+    for module in ("lightgbm", "xgboost.dask"):
+        importlib.import_module(module)
 
 
 def fold_rows(X, y, cv):
