@@ -6,7 +6,8 @@ synthetic tables from 1M rows up to ``--max-factor`` times what one worker's mem
 holds, each table generated on the workers partition by partition (it never exists in
 the client), and prints per size: fit time, the peak memory of each worker (the largest
 process RSS the worker reported over the fit, sampled every ``--sample`` seconds) and
-the holdout R^2. On the largest sample that fits in this process (``--in-memory-rows``)
+the holdout R^2; a size stackkit's memory check refuses (the workers' limits cannot take
+it) prints the check's error and the run goes on. On the largest sample that fits in this process (``--in-memory-rows``)
 it also fits the same stack in memory (XGBRegressor, LGBMRegressor) and prints both
 holdout scores, fit on the same rows.
 
@@ -108,17 +109,23 @@ def run_size(client, n_rows, args):
     table = dask_table(n_rows, args.rows_per_part, seed=1)
     holdout = make_partition(999, args.holdout_rows)
     X, y = table.drop(columns="y"), table["y"]
+    share = n_rows * N_FEATURES * 4 / args.limit_bytes
     started = time.perf_counter()
-    with PeakRss(client, args.sample) as peaks:
-        stack = dask_stack(args.trees).fit(X, y)
+    try:
+        with PeakRss(client, args.sample) as peaks:
+            stack = dask_stack(args.trees).fit(X, y)
+    except ValueError as exc:  # stackkit's memory check refused it before any fold
+        print(f"{n_rows:>11,} rows  (X {share:.2f}x one worker's limit) refused in "
+              f"{time.perf_counter() - started:.1f} s: {exc}", flush=True)
+        return None
     seconds = time.perf_counter() - started
     import dask.dataframe as dd
 
     rows = dd.from_pandas(holdout.drop(columns="y"), npartitions=2)
     score = r2(holdout["y"], stack.predict(rows).compute())
     peak = ", ".join(f"{rss / 2**30:.2f}" for rss in peaks.peaks.values())
-    print(f"{n_rows:>11,} rows  fit {seconds:8.1f} s  peak RSS per worker (GiB) [{peak}]  "
-          f"holdout R2 {score:.4f}", flush=True)
+    print(f"{n_rows:>11,} rows  (X {share:.2f}x one worker's limit)  fit {seconds:8.1f} s  "
+          f"peak RSS per worker (GiB) [{peak}]  holdout R2 {score:.4f}", flush=True)
     return stack
 
 
@@ -140,7 +147,10 @@ def compare_in_memory(client, args):
 
 
 def sizes(args):
-    """1M rows, then doubling, up to ``max_factor`` times what one worker's limit holds."""
+    """1M rows, then doubling, up to ``max_factor`` times what one worker's limit holds
+    (or the ``--rows`` given)."""
+    if args.rows:
+        return [int(n) for n in args.rows.split(",")]
     bytes_per_row = (N_FEATURES * 4 + 8 + 8)  # float32 features, y, index
     top = int(args.max_factor * args.limit_bytes / bytes_per_row)
     out, n = [], args.min_rows
@@ -155,13 +165,17 @@ def main():
     parser.add_argument("--memory-limit", default="1GiB", help="each worker's memory limit")
     parser.add_argument("--max-factor", type=float, default=3.0)
     parser.add_argument("--min-rows", type=int, default=1_000_000)
+    parser.add_argument("--rows", help="comma-separated sizes instead of the doubling")
     parser.add_argument("--rows-per-part", type=int, default=250_000)
     parser.add_argument("--holdout-rows", type=int, default=100_000)
     parser.add_argument("--in-memory-rows", type=int, default=1_000_000)
     parser.add_argument("--trees", type=int, default=100)
     parser.add_argument("--sample", type=float, default=0.5)
+    parser.add_argument("--no-workers-timeout", default="60s",
+                        help="the scheduler fails a task pinned to a lost worker after this")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds")
     args = parser.parse_args()
+    import dask
     from dask.utils import parse_bytes
     from distributed import Client, LocalCluster
 
@@ -170,6 +184,10 @@ def main():
         args.holdout_rows, args.in_memory_rows, args.trees, args.max_factor = (
             5_000, 20_000, 10, 0.01)
     args.limit_bytes = parse_bytes(args.memory_limit)
+    # A worker lost after LightGBM has pinned its training task to it (its nanny kills it
+    # at the memory limit) leaves that task waiting for it forever; this scheduler
+    # setting fails such a task, so the fit raises instead of hanging.
+    dask.config.set({"distributed.scheduler.no-workers-timeout": args.no_workers_timeout})
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None, memory_limit=args.memory_limit) as cluster, \
             Client(cluster) as client:

@@ -274,13 +274,15 @@ class BaseStacking(
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
             )
         X = self._validate_X(X, reset=True)
-        plane_for(X).check_fit(checks.validate_estimators(self.estimators, set()), {
+        named = checks.validate_estimators(self.estimators, set())
+        plane_for(X).check_fit(named, {
             "memory": self.memory is not None, "passthrough": self.passthrough,
             "time_limit": self.time_limit is not None, "cv": self.cv,
             "sample_weight": sample_weight is not None, "fit_params": fit_params})
         steps = steps_for(X)
         # the weights before the target: on a cluster their kinds are checked with no work
         weights = None if sample_weight is None else steps.sample_weight(sample_weight, X)
+        steps.check_memory(named, X, self.cv, self.refit)
         target = steps.target(self, y, X)
         if count_rows(target.values) != count_rows(X):
             raise ValueError(

@@ -28,9 +28,14 @@ runner and the worker are the same as in memory; what differs:
   clear error names it and the size.
 - **Predictions** of new rows are lazy: each partition gets its meta-features from
   local copies of the base models, then the final estimator's output.
+- **Memory**: before any work, :func:`check_workers_memory` estimates what the largest
+  fit holds in each worker (its share of the rows times what the booster's Dask
+  interface was measured to hold) and refuses a fit the workers' memory limits cannot
+  take, instead of letting a worker die half-way and the boosters' training stall.
 """
 
 import copy
+import math
 
 import numpy as np
 from sklearn.base import clone
@@ -44,6 +49,13 @@ from ._oof import to_columns
 # The most out-of-fold bytes collected to the client for a final estimator that cannot
 # fit from reduced statistics (256 MiB: a million rows of 32 float64 columns).
 COLLECT_LIMIT_BYTES = 256 * 2**20
+
+# A worker's peak memory while a distributed booster fits, above what it held before, as
+# a multiple of its share of X's bytes (benchmarks/measure_dask_memory.py, 20 float32
+# columns, y float64, one thread per worker): XGBoost holds the raw parts it is given
+# and its DaskQuantileDMatrix; LightGBM the raw parts, their concatenation and its
+# Dataset.
+MEMORY_FACTORS = {"xgboost": 2.5, "lightgbm": 3.6}
 
 
 def kfold_settings(cv, classifier):
@@ -241,3 +253,62 @@ def per_partition(X, function, *args, extra=None, width=None, dtype=None):
         dask.delayed(function)(part, *([] if more is None else [more]), *args),
         shape=(n, *tail), dtype=dtype) for (part, more), n in zip(pairs, lengths)]
     return da.concatenate(blocks)
+
+
+def check_workers_memory(named, X, lengths, train_fraction, workers):
+    """Raise before any work if the largest fit cannot fit in the workers' memory.
+
+    ``lengths`` are X's rows per partition, ``train_fraction`` the share of them the
+    largest task fits on (1 with a full refit), ``workers`` the scheduler's
+    ``scheduler_info()["workers"]``. Partitions are assumed spread evenly over the
+    workers (the busiest holds the largest ``ceil(partitions / workers)`` of them);
+    workers with no memory limit are not checked.
+    """
+    limited = {address: info for address, info in workers.items() if info.get("memory_limit")}
+    if not limited or not named:
+        return
+    factor, name, est = max((MEMORY_FACTORS[type(est).__module__.split(".")[0]], name, est)
+                            for name, est in named)
+    busiest = sorted(lengths, reverse=True)[:math.ceil(len(lengths) / len(workers))]
+    share = sum(busiest) * train_fraction * _bytes_per_row(X)
+    fraction = _pause_fraction()
+    room, address = min((info["memory_limit"] * fraction - _in_use(info), address)
+                        for address, info in limited.items())
+    if factor * share <= room:
+        return
+    raise ValueError(
+        f"X is too large for the workers' memory: fitting {name!r} ({type(est).__name__}) on "
+        f"{sum(lengths) * train_fraction:,.0f} rows holds about {factor * share / 2**20:,.0f} "
+        f"MiB in a worker ({factor}x its share of X, {share / 2**20:,.0f} MiB, with "
+        f"{len(workers)} workers), but worker {address} has {room / 2**20:,.0f} MiB left "
+        f"below {fraction:.0%} of its {limited[address]['memory_limit'] / 2**20:,.0f} MiB "
+        "memory limit, where it stops working; add workers, give them larger memory "
+        "limits, or fit on fewer rows")
+
+
+def _in_use(info):
+    """A worker's process memory when last reported to the scheduler."""
+    return info.get("metrics", {}).get("memory", 0)
+
+
+def _bytes_per_row(X):
+    dtypes = [X.dtype] * X.shape[1] if hasattr(X, "chunks") else list(X.dtypes)
+    return sum(_itemsize(dtype) for dtype in dtypes)
+
+
+def _itemsize(dtype):
+    try:
+        return np.dtype(dtype).itemsize
+    except TypeError:  # an extension dtype (categories, strings): at least a pointer
+        return getattr(dtype, "itemsize", 8)
+
+
+def _pause_fraction():
+    """The share of its memory limit at which a worker pauses (or dies, if it never does)."""
+    import dask
+
+    for key in ("pause", "terminate"):
+        fraction = dask.config.get(f"distributed.worker.memory.{key}", False)
+        if fraction:
+            return float(fraction)
+    return 1.0

@@ -129,7 +129,7 @@ class DaskRows:
     def validated(self, estimator, reset):
         from sklearn.utils.validation import validate_data
 
-        _client()
+        active_client()
         X = self.X
         if is_array(X):
             if X.ndim != 2:
@@ -166,7 +166,12 @@ class DaskRows:
             raise TypeError("rows of a Dask collection are taken by fold (FoldRows), "
                             f"not by position; got {type(rows).__name__}")
         mask = rows.mask()
-        return self.X if mask is None else self.X[mask]
+        if mask is None:
+            return self.X
+        # The boosters pair X's and y's partitions by position, never by index, and
+        # hold every row they are given: the index of a fold's interleaved rows is 8
+        # bytes a row in X and again in y, for nothing.
+        return self.X[mask] if is_array(self.X) else self.X[mask].reset_index(drop=True)
 
     take_rows = take
 
@@ -336,7 +341,7 @@ def _n_partitions(X):
     return X.numblocks[0] if is_array(X) else X.npartitions
 
 
-def _client():
+def active_client():
     """The active ``distributed.Client``, or a clear error before any work."""
     try:
         from distributed import default_client

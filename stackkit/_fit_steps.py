@@ -18,7 +18,7 @@ from . import _prefit as prefit
 from . import _validation as checks
 from ._cache import TaskCache
 from ._oof import assemble_oof
-from ._dask_plane import is_dask_collection, weight_column
+from ._dask_plane import DaskRows, active_client, is_dask_collection, weight_column
 from ._plane import count_rows, plane_for, take_rows
 from ._predict import base_predictions
 from ._dask_folds import DaskSplitPlan, dask_target
@@ -47,6 +47,10 @@ class InMemory:
                 "pass X and y as Dask collections with the weights' partitions, or the "
                 "weights in memory (a numpy array or pandas Series)")
         return checks.validate_sample_weight(sample_weight, count_rows(X))
+
+    @staticmethod
+    def check_memory(named, X, cv, refit):
+        """Nothing to check: the rows are in this process already."""
 
     @staticmethod
     def split_plan(cv, X, target, groups, classifier):
@@ -101,6 +105,14 @@ class OnCluster:
         weights = weight_column(sample_weight, X)
         checks.check_weight_values(*dask_fit.weight_summary(weights))
         return weights
+
+    @staticmethod
+    def check_memory(named, X, cv, refit):
+        """Before any work: the largest fit must fit in the workers' memory limits."""
+        n_splits = cv if isinstance(cv, (int, np.integer)) else cv.n_splits
+        workers = active_client().scheduler_info()["workers"]
+        dask_fit.check_workers_memory(named, X, DaskRows(X).lengths(),
+                                      1.0 if refit else 1 - 1 / n_splits, workers)
 
     @staticmethod
     def split_plan(cv, X, target, groups, classifier):

@@ -129,6 +129,59 @@ def test_selection_fits_from_sums_with_no_rows_collected(client, monkeypatch):
     np.testing.assert_allclose(stack.final_estimator_.scores_, collected.scores_, rtol=1e-9)
 
 
+def test_a_fit_too_large_for_the_workers_memory_fails_before_any_work(client, monkeypatch):
+    """The estimate (rows x bytes a row x the booster's factor) exceeds the workers'
+    limits: a clear error, and the scheduler saw no task (arrays: their row counts,
+    which the check reads, are known without one)."""
+    from stackkit import _dask_fit
+
+    monkeypatch.setattr(_dask_fit, "MEMORY_FACTORS", {"xgboost": 1e6, "lightgbm": 1e6})
+    tasks = _count_tasks(monkeypatch)
+    X, y = _table()
+    X = da.from_array(X.to_numpy(), chunks=(N_ROWS // N_PARTS, 6))
+    y = da.from_array(y.to_numpy(), chunks=N_ROWS // N_PARTS)
+    before = _transitions(client)
+    with pytest.raises(ValueError, match=r"too large for the workers' memory: fitting 'xgb' "
+                       r"\(DaskXGBRegressor\) on 4,000 rows .* add workers"):
+        StackingRegressor([("xgb", DaskXGBRegressor(**TREES))], NNLSRegressor(),
+                          cv=3).fit(X, y)
+    assert _transitions(client) == before and tasks == []
+
+
+def _worker(limit, in_use):
+    return {"memory_limit": limit, "metrics": {"memory": in_use}}
+
+
+@pytest.mark.parametrize("room, in_use, train_fraction, fails", [
+    (1.1, 0, 1.0, False),
+    (0.9, 0, 1.0, True),
+    (1.1, 0.2, 1.0, True),  # what a worker already holds counts
+    (0.9, 0, 2 / 3, False),  # no refit: the largest fit is on the rows outside one fold
+    (None, 0, 1.0, False),  # no memory limit: not checked
+    (0, 0, 1.0, False),
+], ids=["fits", "too-small", "in-use", "folds-only", "no-limit", "limit-0"])
+def test_the_memory_check_compares_the_estimate_with_each_limit(room, in_use,
+                                                                train_fraction, fails):
+    """No cluster: 1000 float32 rows of 10 columns in 4 partitions, 2 workers, so the
+    busiest holds 2 partitions (500 rows, 20,000 bytes); limits are set around what the
+    booster's factor asks for with a full refit, below the pause threshold."""
+    from lightgbm import DaskLGBMRegressor
+
+    from stackkit._dask_fit import MEMORY_FACTORS, _pause_fraction, check_workers_memory
+
+    X = da.zeros((1000, 10), dtype=np.float32, chunks=(250, 10))
+    need = MEMORY_FACTORS["lightgbm"] * 500 * 10 * 4  # with a refit on every row
+    limit = room and (need / _pause_fraction()) * room
+    workers = {"a": _worker(limit, in_use * need), "b": _worker(limit, 0)}
+    check = lambda: check_workers_memory([("lgbm", DaskLGBMRegressor())], X,  # noqa: E731
+                                         (250,) * 4, train_fraction, workers)
+    if fails:
+        with pytest.raises(ValueError, match="worker a has .* add workers"):
+            check()
+    else:
+        check()
+
+
 def test_dask_booster_on_rows_in_memory_is_a_clear_error():
     X, y = _table()
     with pytest.raises(TypeError, match="fits Dask collections, but X is in memory"):
@@ -348,3 +401,16 @@ def test_nnls_from_statistics_of_blocks_equals_nnls_on_all_rows(sum_to_one):
     direct = NNLSRegressor(sum_to_one=sum_to_one).fit(X, y, layout=layout)
     np.testing.assert_allclose(from_sums.weights_, direct.weights_, atol=1e-9)
     np.testing.assert_allclose(from_sums.predict(X), direct.predict(X), atol=1e-9)
+
+
+def test_a_folds_training_rows_hold_no_index(client):
+    """Shuffled folds interleave the rows; the filtered rows a booster holds carry no
+    index (8 bytes a row in X and again in y)."""
+    from stackkit._dask_plane import DaskRows, FoldRows
+
+    X, y = _dask(*_table())
+    folds = dd.from_pandas(pd.Series(np.arange(N_ROWS) % 3), npartitions=N_PARTS)
+    train = FoldRows(folds, 0, inside=False, n_rows=N_ROWS - N_ROWS // 3)
+    for rows in (DaskRows(X).take(train), DaskRows(y).take(train)):
+        part = DaskRows(rows).partitions()[0].compute()
+        assert len(part) == 333 and isinstance(part.index, pd.RangeIndex)
