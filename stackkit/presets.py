@@ -342,7 +342,12 @@ def _hist_gradient_boosting(classify, params, on_gpu, random_state):
 def _xgboost(classify, params, on_gpu, random_state):
     from xgboost import XGBClassifier, XGBRegressor
 
-    booster = XGBClassifier if classify else XGBRegressor
+    return _early_stopped_xgboost(XGBClassifier if classify else XGBRegressor, params, on_gpu,
+                                  random_state)
+
+
+def _early_stopped_xgboost(booster, params, on_gpu, random_state):
+    """An XGBoost estimator (in memory or distributed) of the presets' rounds and settings."""
     return booster(n_estimators=MAX_ROUNDS, early_stopping_rounds=STOPPING_ROUNDS,
                    tree_method="hist", enable_categorical=True,
                    **XGBoost.device_params(gpu=on_gpu), random_state=random_state, **params)
@@ -359,10 +364,8 @@ def _lightgbm(classify, params, on_gpu, random_state):
 def _dask_xgboost(classify, params, on_gpu, random_state):
     from xgboost.dask import DaskXGBClassifier, DaskXGBRegressor
 
-    booster = DaskXGBClassifier if classify else DaskXGBRegressor
-    return booster(n_estimators=MAX_ROUNDS, early_stopping_rounds=STOPPING_ROUNDS,
-                   tree_method="hist", enable_categorical=True,
-                   **XGBoost.device_params(gpu=on_gpu), random_state=random_state, **params)
+    return _early_stopped_xgboost(DaskXGBClassifier if classify else DaskXGBRegressor, params,
+                                  on_gpu, random_state)
 
 
 def _dask_lightgbm(classify, params, on_gpu, random_state):

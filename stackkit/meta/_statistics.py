@@ -91,12 +91,7 @@ class ProbabilityStatistics:
 
     def fit_statistics(self, statistics, layout=None):
         validate_params(self)
-        n_classes = _n_classes(self, layout)
-        if np.count_nonzero(statistics["counts"]) < 2:
-            raise ValueError("y has fewer than two classes; at least two are needed")
-        self.classes_ = np.arange(n_classes)
-        self.n_features_in_ = layout.n_columns
-        names = self._set_blocks(layout, layout.n_columns, 1 if n_classes == 2 else n_classes)
+        names = _probability_blocks(self, statistics, layout)
         sums = {key: value for key, value in statistics.items() if key != "counts"}
         self._set_weights(names, gram_weights(**sums, sum_to_one=self.sum_to_one))
         return self
@@ -117,6 +112,17 @@ def _sums(A, b, weights):
     weighted = A * weights[:, None]
     return {"gram": weighted.T @ A, "cross": weighted.T @ b,
             "square": np.asarray((weights * b) @ b)}
+
+
+def _probability_blocks(learner, statistics, layout):
+    """Set a classifier's ``classes_`` (the codes) and ``n_features_in_`` from summed
+    statistics; return its model names. At least two classes must have rows."""
+    n_classes = _n_classes(learner, layout)
+    if np.count_nonzero(statistics["counts"]) < 2:
+        raise ValueError("y has fewer than two classes; at least two are needed")
+    learner.classes_ = np.arange(n_classes)
+    learner.n_features_in_ = layout.n_columns
+    return learner._set_blocks(layout, layout.n_columns, 1 if n_classes == 2 else n_classes)
 
 
 def _n_classes(learner, layout):
@@ -211,12 +217,7 @@ class ProbabilitySelectionStatistics(_SelectionFromSums):
         return {**sums, "rows": np.asarray(_row_weights(sample_weight, len(y)).sum())}
 
     def fit_statistics(self, statistics, layout=None):
-        n_classes = _n_classes(self, layout)
-        if np.count_nonzero(statistics["counts"]) < 2:
-            raise ValueError("y has fewer than two classes; at least two are needed")
-        self.classes_ = np.arange(n_classes)
-        self.n_features_in_ = layout.n_columns
-        names = self._set_blocks(layout, layout.n_columns, 1 if n_classes == 2 else n_classes)
+        names = _probability_blocks(self, statistics, layout)
         return self._fit_sums(statistics, layout, names, _PROBABILITY_SCORES)
 
     statistics.__doc__ = _STATISTICS_DOC.format(
