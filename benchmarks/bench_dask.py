@@ -7,9 +7,9 @@ holds, each table generated on the workers partition by partition (it never exis
 the client), and prints per size: fit time, the peak memory of each worker (the largest
 process RSS the worker reported over the fit, sampled every ``--sample`` seconds) and
 the holdout R^2; a size stackkit's memory check refuses (the workers' limits cannot take
-it) prints the check's error and the run goes on. On the largest sample that fits in this process (``--in-memory-rows``)
-it also fits the same stack in memory (XGBRegressor, LGBMRegressor) and prints both
-holdout scores, fit on the same rows.
+it) prints the check's error and the run goes on. On the largest sample that fits in
+this process (``--in-memory-rows``) it also fits the same stack in memory
+(XGBRegressor, LGBMRegressor) and prints both holdout scores, fit on the same rows.
 
 Run niced on a shared machine; the figures of a quiet machine are the lead's::
 

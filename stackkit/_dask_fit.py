@@ -14,8 +14,9 @@ runner and the worker are the same as in memory; what differs:
 - **Early stopping** (XGBoost's Dask estimators; LightGBM's Dask interface has none): a
   second lazy column holds out about a tenth of each partition's rows (stratified,
   seeded apart from the folds); a fold's booster fits on its training rows outside it
-  and evaluates on those inside it (:meth:`~stackkit._dask_plane.FoldRows.for_stopping`), so the fold's own
-  rows never decide when its training stops. The refit keeps the folds' mean rounds.
+  and evaluates on those inside it
+  (:meth:`~stackkit._dask_plane.FoldRows.for_stopping`), so the fold's own rows never
+  decide when its training stops. The refit keeps the folds' mean rounds.
 - **Fold predictions** are deferred: a fold task fits its booster on the cluster and
   hands back the fitted model (as a local, in-memory copy); :func:`assemble_oof` makes the
   out-of-fold predictions one lazy Dask array, chunked as X's partitions, each block
