@@ -75,6 +75,31 @@ def _fresh_loky_workers():
     get_reusable_executor().shutdown(wait=True)
 
 
+@pytest.fixture
+def new_tasks(client):
+    """``watch = new_tasks()`` starts watching the scheduler; ``watch()`` then counts the
+    tasks it has been given since (each one entering ``waiting`` or ``processing``).
+
+    Not its transition counter: releasing an earlier computation's results moves that
+    too, whenever the scheduler gets to it.
+    """
+    def start():
+        since = client.run_on_scheduler(_scheduler_time)
+        return lambda: client.run_on_scheduler(_tasks_given_since, since=since)
+    return start
+
+
+def _scheduler_time(dask_scheduler=None):
+    import time
+
+    return time.time()
+
+
+def _tasks_given_since(since, dask_scheduler=None):
+    return sum(entry.finish in ("waiting", "processing") and entry.timestamp >= since
+               for entry in dask_scheduler.transition_log)
+
+
 @pytest.fixture(scope="module")
 def client():
     """A real dask.distributed cluster on this machine: 2 worker processes, 1 thread each."""

@@ -79,10 +79,6 @@ def _count_tasks(monkeypatch):
     return ran
 
 
-def _transitions(client):
-    return client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.transition_counter)
-
-
 @pytest.mark.parametrize("estimators, cv, error, match", [
     ([("xgb", DaskXGBRegressor(**TREES)), ("ridge", Ridge())], 3, TypeError,
      r"estimator 'ridge' \(Ridge\) cannot take a Dask collection"),
@@ -91,14 +87,15 @@ def _transitions(client):
     ([("lgbm", DaskLGBMRegressor(early_stopping_round=3, n_estimators=8, verbose=-1))], 3,
      ValueError, r"asks for early stopping \(early_stopping_round\); LightGBM's Dask"),
 ], ids=["sklearn-estimator", "group-kfold", "early-stopping"])
-def test_bad_stacks_fail_before_any_task_runs(client, monkeypatch, estimators, cv, error, match):
+def test_bad_stacks_fail_before_any_task_runs(new_tasks, monkeypatch, estimators, cv, error,
+                                             match):
     """Nothing ran on the cluster (the scheduler saw no task) nor in the runner."""
     tasks = _count_tasks(monkeypatch)
     X, y = _dask(*_table())
-    before = _transitions(client)
+    given = new_tasks()
     with pytest.raises(error, match=match):
         StackingRegressor(estimators, cv=cv).fit(X, y)
-    assert _transitions(client) == before and tasks == []
+    assert given() == 0 and tasks == []
 
 
 def test_a_final_estimator_too_big_to_collect_fails_before_any_fold(client, monkeypatch):
@@ -129,7 +126,7 @@ def test_selection_fits_from_sums_with_no_rows_collected(client, monkeypatch):
     np.testing.assert_allclose(stack.final_estimator_.scores_, collected.scores_, rtol=1e-9)
 
 
-def test_a_fit_too_large_for_the_workers_memory_fails_before_any_work(client, monkeypatch):
+def test_a_fit_too_large_for_the_workers_memory_fails_before_any_work(new_tasks, monkeypatch):
     """The estimate (rows x bytes a row x the booster's factor) exceeds the workers'
     limits: a clear error, and the scheduler saw no task (arrays: their row counts,
     which the check reads, are known without one)."""
@@ -140,12 +137,12 @@ def test_a_fit_too_large_for_the_workers_memory_fails_before_any_work(client, mo
     X, y = _table()
     X = da.from_array(X.to_numpy(), chunks=(N_ROWS // N_PARTS, 6))
     y = da.from_array(y.to_numpy(), chunks=N_ROWS // N_PARTS)
-    before = _transitions(client)
+    given = new_tasks()
     with pytest.raises(ValueError, match=r"too large for the workers' memory: fitting 'xgb' "
                        r"\(DaskXGBRegressor\) on 4,000 rows .* add workers"):
         StackingRegressor([("xgb", DaskXGBRegressor(**TREES))], NNLSRegressor(),
                           cv=3).fit(X, y)
-    assert _transitions(client) == before and tasks == []
+    assert given() == 0 and tasks == []
 
 
 def _worker(limit, in_use):

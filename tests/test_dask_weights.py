@@ -155,10 +155,6 @@ def _count_tasks(monkeypatch):
     return ran
 
 
-def _transitions(client):
-    return client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.transition_counter)
-
-
 def _shifted_partitions(w):
     """``w`` in N_PARTS partitions whose row counts differ from X's."""
     return dd.concat([dd.from_pandas(w.iloc[:100], npartitions=1),
@@ -191,19 +187,19 @@ BAD_WEIGHTS = {
 
 @pytest.mark.parametrize("make, error, match, no_work", BAD_WEIGHTS.values(),
                          ids=BAD_WEIGHTS.keys())
-def test_bad_weights_fail_before_any_fold(client, monkeypatch, make, error, match, no_work):
+def test_bad_weights_fail_before_any_fold(new_tasks, monkeypatch, make, error, match, no_work):
     """Kinds and shapes fail before the scheduler sees a task; rows per partition and
     values (read by a small reduction) before any fold task runs."""
     tasks = _count_tasks(monkeypatch)
     X, y, w = _table()
     weights = make(w)
-    before = _transitions(client)
+    given = new_tasks()
     stack = StackingRegressor([("xgb", DaskXGBRegressor(**TREES))], NNLSRegressor(), cv=2)
     with pytest.raises(error, match=match):
         stack.fit(*_dask(X, y), sample_weight=weights)
     assert tasks == []
     if no_work:
-        assert _transitions(client) == before
+        assert given() == 0
 
 
 @pytest.mark.parametrize("name", ["negative", "nan", "zeros"])
@@ -332,10 +328,10 @@ def test_nested_leaderboard_of_a_dask_fit_is_a_clear_error(weighted):
         report.leaderboard(stack, nested=True, X=_dask(X)[0], y=_dask(y)[0])
 
 
-def test_display_and_attributes_of_a_dask_fit_start_no_work(weighted, client):
+def test_display_and_attributes_of_a_dask_fit_start_no_work(weighted, new_tasks):
     """The notebook display, repr and fitted attributes read nothing on the cluster."""
     _, _, _, stack, _ = weighted
-    before = _transitions(client)
+    given = new_tasks()
     html = stack._repr_html_()
     assert "stackkit.report.leaderboard(stack) collects" in html
     assert "unavailable" not in html
@@ -344,7 +340,7 @@ def test_display_and_attributes_of_a_dask_fit_start_no_work(weighted, client):
     assert log.status.eq("ran").all() and len(log) == 1 + CV.n_splits
     assert stack.get_feature_names_out().tolist() == ["xgb"]
     assert stack.oof_.shape == (N_ROWS, 1)
-    assert _transitions(client) == before
+    assert given() == 0
 
 
 def test_weighted_early_stopping_weighs_the_held_out_rows_too(client):
