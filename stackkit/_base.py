@@ -180,7 +180,8 @@ class BaseStacking(
         steps = steps_for(X)  # rows in memory or on a cluster
         plan = steps.split_plan(cv, X, target, groups, self._is_clf())
         self._check_plan(plan, target)
-        steps.check_final(final, _layout(named, methods, target), plan, float_dtype(X))
+        steps.check_final(final, _layout(named, methods, target), plan, float_dtype(X),
+                          weighted="sample_weight" in routed["final_estimator"][0])
         tasks = make_tasks(named, methods, plan, refit=self.refit, fit_params=routed,
                            keep_folds=self.time_limit is not None)
         results = self._run(tasks, X, target, started)

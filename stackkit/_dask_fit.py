@@ -107,14 +107,19 @@ def _oof_block(part, folds, models, layout, dtype):
     return block
 
 
-def check_final_fits(final, n_rows, layout, dtype):
-    """Before any work: a final estimator that needs the rows must fit in the limit."""
-    n_bytes = n_rows * layout.n_columns * np.dtype(dtype).itemsize
+def check_final_fits(final, n_rows, layout, dtype, weighted):
+    """Before any work: a final estimator that needs the rows must fit in the limit.
+
+    What is collected for it: the out-of-fold predictions, the encoded target (8 bytes
+    a row) and, for a weighted fit, the weights (8 more).
+    """
+    n_bytes = n_rows * (layout.n_columns * np.dtype(dtype).itemsize + 8 + 8 * weighted)
     if not hasattr(final, "fit_statistics") and n_bytes > COLLECT_LIMIT_BYTES:
+        with_weights = ", target and weights" if weighted else " and target"
         raise ValueError(
-            f"final_estimator {type(final).__name__} needs the out-of-fold predictions in "
-            f"memory ({n_bytes / 2**20:.0f} MiB), more than the "
-            f"{COLLECT_LIMIT_BYTES / 2**20:.0f} MiB collected from a Dask collection "
+            f"final_estimator {type(final).__name__} needs the out-of-fold predictions"
+            f"{with_weights} in memory ({n_bytes / 2**20:.2f} MiB), more than the "
+            f"{COLLECT_LIMIT_BYTES / 2**20:.2f} MiB collected from a Dask collection "
             "(stackkit._dask_fit.COLLECT_LIMIT_BYTES); use a meta-learner that fits from "
             "reduced statistics (stackkit.meta.NNLSRegressor / NNLSClassifier, or "
             "EnsembleSelection* / BestModel* scored by squared error or "
@@ -139,8 +144,9 @@ def fit_final(final, oof, target, params, layout):
                                            **({} if w is None else {"sample_weight": w}))
             for block, y, w in zip(*_partitions_of(oof, target.values, weights))])
         return final.fit_statistics(_add_up(parts), **with_layout)
-    check_final_fits(final, oof.shape[0], layout, oof.dtype)
-    X_meta, y, weights = _computed(oof, target.values, params.get("sample_weight"))
+    weights = params.get("sample_weight")
+    check_final_fits(final, oof.shape[0], layout, oof.dtype, weights is not None)
+    X_meta, y, weights = _computed(oof, target.values, weights)
     if weights is not None:  # only the weights are rows; other parameters pass as they are
         params = {**params, "sample_weight": np.asarray(weights)}
     return final.fit(X_meta, np.asarray(y), **params, **with_layout)

@@ -59,7 +59,7 @@ class InMemory:
         return SplitPlan.from_cv(cv, X, target.values, groups, classifier=classifier)
 
     @staticmethod
-    def check_final(final, layout, plan, dtype):
+    def check_final(final, layout, plan, dtype, weighted):
         """Nothing to check: the final estimator is fit on rows in memory."""
 
     @staticmethod
@@ -119,8 +119,8 @@ class OnCluster:
         return DaskSplitPlan.from_cv(dask_fit.kfold_settings(cv, classifier), X, target)
 
     @staticmethod
-    def check_final(final, layout, plan, dtype):
-        dask_fit.check_final_fits(final, plan.n_rows, layout, dtype)
+    def check_final(final, layout, plan, dtype, weighted):
+        dask_fit.check_final_fits(final, plan.n_rows, layout, dtype, weighted)
 
     @staticmethod
     def assemble_oof(results, layout, plan, dtype):

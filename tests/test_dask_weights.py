@@ -361,3 +361,17 @@ def test_weighted_early_stopping_weighs_the_held_out_rows_too(client):
         oof[test] = model.predict(X[test])
     np.testing.assert_array_equal(stack.best_iterations_["xgb"], rounds)
     np.testing.assert_allclose(stack.oof_.compute()[:, 0], oof, rtol=1e-4, atol=1e-4)
+
+
+def test_the_collect_limit_counts_the_target_and_the_weights(client, monkeypatch):
+    """2,000 rows: the OOF (8 bytes a row), the target (8) and the weights (8)."""
+    from stackkit import _dask_fit
+
+    monkeypatch.setattr(_dask_fit, "COLLECT_LIMIT_BYTES", N_ROWS * 20)
+    X, y, w = _table()
+    stack = StackingRegressor([("xgb", DaskXGBRegressor(**TREES))], Ridge(), cv=CV)
+    stack.fit(*_dask(X, y))  # 16 bytes a row: collected
+    assert stack.final_estimator_.n_features_in_ == 1
+    with pytest.raises(ValueError, match=r"needs the out-of-fold predictions, target and "
+                                         r"weights in memory \(0.05 MiB\)"):
+        stack.fit(*_dask(X, y), sample_weight=_dask(w)[0])
