@@ -299,7 +299,7 @@ def _in_use(info):
 
 
 def _bytes_per_row(X):
-    dtypes = [X.dtype] * X.shape[1] if hasattr(X, "chunks") else list(X.dtypes)
+    dtypes = [X.dtype] * X.shape[1] if is_array(X) else list(X.dtypes)
     return sum(_itemsize(dtype) for dtype in dtypes)
 
 

@@ -158,9 +158,6 @@ class DaskRows:
     def n_rows(self):
         return sum(self.lengths())
 
-    def nbytes(self):
-        return 0  # the rows are on the cluster, none in this process
-
     def take(self, rows):
         if not isinstance(rows, FoldRows):
             raise TypeError("rows of a Dask collection are taken by fold (FoldRows), "

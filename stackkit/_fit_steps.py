@@ -109,7 +109,7 @@ class OnCluster:
     @staticmethod
     def check_memory(named, X, cv, refit):
         """Before any work: the largest fit must fit in the workers' memory limits."""
-        n_splits = cv if isinstance(cv, (int, np.integer)) else cv.n_splits
+        n_splits = dask_fit.kfold_settings(cv, classifier=False)[0]
         workers = active_client().scheduler_info()["workers"]
         dask_fit.check_workers_memory(named, X, DaskRows(X).lengths(),
                                       1.0 if refit else 1 - 1 / n_splits, workers)
