@@ -286,16 +286,14 @@ def target_column(y, X):
     if not is_dask_collection(y):
         raise TypeError(f"X is a Dask collection, so y must be one too (a Dask Series or "
                         f"1-D array with X's partitions); got {type(y).__name__}")
-    if getattr(y, "ndim", 1) == 2 and y.shape[1] == 1:
-        y = y[:, 0] if is_array(y) else y[y.columns[0]]
+    y = _as_one_column(y)
     if y.ndim != 1:
         raise ValueError("y must be one column when X is a Dask collection; multi-output "
                          "targets are not available on a cluster")
     if is_array(y) != is_array(X):
         raise TypeError("X and y must be the same kind of Dask collection (DataFrame and "
                         f"Series, or arrays); got {type(X).__name__} and {type(y).__name__}")
-    if DaskRows(y).lengths() != DaskRows(X).lengths():
-        raise ValueError("y must have the same partitions (rows per partition) as X")
+    _check_partitions(y, X, "y")
     return y
 
 
@@ -315,9 +313,7 @@ def weight_column(sample_weight, X):
             "sample_weight must be a Dask Series when X is a Dask DataFrame, a 1-D Dask "
             f"array when X is a Dask array; got {type(sample_weight).__name__} for "
             f"{type(X).__name__} X")
-    if sample_weight.ndim == 2 and sample_weight.shape[1] == 1:
-        sample_weight = sample_weight[:, 0] if is_array(sample_weight) \
-            else sample_weight[sample_weight.columns[0]]
+    sample_weight = _as_one_column(sample_weight)
     if sample_weight.ndim != 1:
         found = (f"{sample_weight.shape[1]} columns" if sample_weight.ndim == 2
                  else f"{sample_weight.ndim} dimensions")
@@ -327,11 +323,23 @@ def weight_column(sample_weight, X):
     if is_array(sample_weight) and any(np.isnan(sample_weight.chunks[0])):
         raise ValueError("sample_weight is a Dask array of unknown chunk sizes; call "
                          "sample_weight.compute_chunk_sizes() first")
-    if _n_partitions(sample_weight) != _n_partitions(X) or (
-            DaskRows(sample_weight).lengths() != DaskRows(X).lengths()):
-        raise ValueError("sample_weight must have the same partitions (rows per partition) "
-                         "as X")
+    _check_partitions(sample_weight, X, "sample_weight")
     return sample_weight
+
+
+def _as_one_column(column):
+    """A one-column Dask DataFrame or 2-D array as that column; anything else as it is."""
+    if getattr(column, "ndim", 1) == 2 and column.shape[1] == 1:
+        return column[:, 0] if is_array(column) else column[column.columns[0]]
+    return column
+
+
+def _check_partitions(column, X, name):
+    """Raise unless ``column`` has X's partitions: their number (known without work),
+    then their rows (one small reduction for a DataFrame)."""
+    if _n_partitions(column) != _n_partitions(X) or (
+            DaskRows(column).lengths() != DaskRows(X).lengths()):
+        raise ValueError(f"{name} must have the same partitions (rows per partition) as X")
 
 
 def _n_partitions(X):

@@ -179,6 +179,18 @@ def test_the_memory_check_compares_the_estimate_with_each_limit(room, in_use,
         check()
 
 
+@pytest.mark.parametrize("n_parts", [N_PARTS // 2, N_PARTS], ids=["count", "rows"])
+def test_y_with_other_partitions_is_a_clear_error(client, n_parts):
+    """Another number of partitions, or as many partitions holding other rows."""
+    X, y = _table()
+    X = dd.from_pandas(X, npartitions=N_PARTS)
+    y = dd.from_pandas(y, npartitions=n_parts)
+    if n_parts == N_PARTS:
+        y = y.repartition(divisions=[0, 1, *y.divisions[2:]])
+    with pytest.raises(ValueError, match=r"y must have the same partitions \(rows per "):
+        StackingRegressor([("xgb", DaskXGBRegressor(**TREES))], cv=3).fit(X, y)
+
+
 def test_dask_booster_on_rows_in_memory_is_a_clear_error():
     X, y = _table()
     with pytest.raises(TypeError, match="fits Dask collections, but X is in memory"):
