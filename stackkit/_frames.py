@@ -26,7 +26,7 @@ def as_pandas(X, name="X"):
     A polars LazyFrame is a ``TypeError`` naming ``name`` (what ``X`` is to the caller): it
     holds a query, not rows, and collecting it is the caller's decision.
     """
-    if any(_is_instance(X, module, name) for module, name in CONVERTED):
+    if any(_is_instance(X, module, cls) for module, cls in CONVERTED):
         return X.to_pandas()
     if _is_instance(X, "polars", "LazyFrame"):
         raise TypeError(f"{name} is a polars LazyFrame, a query rather than rows; call "
@@ -34,6 +34,6 @@ def as_pandas(X, name="X"):
     return X
 
 
-def _is_instance(X, module, name):
+def _is_instance(X, module, cls):
     library = sys.modules.get(module)
-    return library is not None and isinstance(X, getattr(library, name, ()))
+    return library is not None and isinstance(X, getattr(library, cls, ()))
